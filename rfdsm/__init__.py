@@ -1,0 +1,1 @@
+"""rfdsm: exact asymptotic learning curves of diffusion models trained by denoising score matching."""
