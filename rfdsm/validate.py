@@ -1,0 +1,46 @@
+"""Checks of user input: every public function of rfdsm rejects bad input with a ``ValueError`` naming the argument."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def positive(name: str, value, *, allow_zero: bool = False) -> float:
+    """``value`` as a float, which must be finite and ``> 0`` (``≥ 0`` with ``allow_zero``)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    if number < 0 or (number == 0 and not allow_zero):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ValueError(f"{name}: must be {bound}, got {value!r}")
+    return number
+
+
+def positive_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
+    """``value`` as a float array whose entries are all finite and ``> 0`` (``≥ 0`` with ``allow_zero``)."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected numbers, got {value!r}") from None
+    if array.size == 0:
+        raise ValueError(f"{name}: expected at least one value")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}: expected finite numbers, got {value!r}")
+    if np.any(array < 0) or (not allow_zero and np.any(array == 0)):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ValueError(f"{name}: every value must be {bound}, got {value!r}")
+    return array
+
+
+def count(name: str, value, *, minimum: int = 1) -> int:
+    """``value`` as an int ``≥ minimum`` (booleans and non-integral floats are refused)."""
+    if isinstance(value, bool) or not float(value).is_integer() if isinstance(value, (int, float)) else True:
+        raise ValueError(f"{name}: expected an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: must be ≥ {minimum}, got {value!r}")
+    return int(value)
