@@ -384,10 +384,10 @@ def _pair(g: sp.Symbol) -> tuple[str, str]:
 
 
 def _inverse(M: sp.Matrix) -> sp.Matrix:
-    """Inverse of a small symbolic matrix (adjugate over determinant; the entries stay rational in the symbols)."""
-    if M.shape == (1, 1):
-        return sp.Matrix([[1 / M[0, 0]]])
-    return M.inv(method="LU").applyfunc(sp.cancel)
+    """Inverse of a small symbolic matrix as adjugate over determinant (both expanded, no rational simplification: the
+    determinant is one shared subexpression in the emitted code, and ``cancel`` costs minutes on 4 × 4 pencil classes)."""
+    det = sp.expand(M.det(method="berkowitz"))
+    return M.adjugate(method="berkowitz").applyfunc(lambda e: sp.expand(e) / det)
 
 
 def _parse_block(expr: sp.Expr, name: str, row: str, col: str) -> tuple[sp.Expr, dict[tuple[str, bool], sp.Expr]]:
