@@ -6,7 +6,7 @@ A model's unknowns ``x`` solve ``r(x) = x − [(L0 − η(x))^{-1}]_x = 0`` (PEN
   residual, ``‖r(x)‖₂ ≤ tol · max(1, ‖x‖₂)``, never on the step;
 - continuation in the model's continuation parameter ``c`` (the ridge ``λ``, or ``z``) from its start value ``c0``, where
   ``η`` is negligible and ``x ≈ [L0^{-1}]_x``: ``c = c_target + f (c0 − c_target)`` with ``f`` shrinking geometrically
-  from 1 to 0 (the shrink factor squares after a success and is square-rooted after a failure). For a non-real target
+  from 1 to 0 (the shrink factor squares after a success, down to 1/10, and is square-rooted after a failure). For a non-real target
   (``z`` with ``Im z ≠ 0``) the start is ``Re z + i |c0| sign(Im z)`` instead: the path comes straight down to ``z``
   far from the real axis, where the branches of the solution meet, so it stays on the Herglotz branch;
 - warm starts along a sweep (the previous point's solution), with continuation as the fallback;
@@ -177,7 +177,7 @@ def _continue(residual, jacobian, x, p, index, start, tol, maxiter):
         x_new, status, norm, it = _newton(residual, jacobian, x, q, tol, maxiter)
         total += it
         if status == CONVERGED:
-            x, fraction, shrink = x_new, trial, shrink * shrink
+            x, fraction, shrink = x_new, trial, max(shrink * shrink, 0.1)
         else:
             shrink = np.sqrt(shrink)
             if shrink > 0.999:
@@ -306,7 +306,7 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
     bad = np.flatnonzero(status != CONVERGED)
     if bad.size:
         i = bad[0]
-        where = ", ".join(f"{k}={table[k][i]!r}" for k in module.PARAMETERS)
+        where = ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
         raise ConvergenceError(
             f"model {model}: no fixed point at {where}: {MESSAGES[status[i]]} "
             f"(residual {norms[i]:.3g} after {iterations[i]} Newton steps; {bad.size} of {len(status)} points failed)"
@@ -315,7 +315,7 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
                        len(module.BLOCKS), len(module.DERIVATIVES), len(module.OBSERVABLES))
     if not np.all(np.isfinite(O)):
         i = np.flatnonzero(~np.all(np.isfinite(O), axis=1))[0]
-        where = ", ".join(f"{k}={table[k][i]!r}" for k in module.PARAMETERS)
+        where = ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
         raise ConvergenceError(f"model {model}: observables not finite at {where}")
     if P.dtype == float:
         G, dG, O = G.real, dG.real, O.real
