@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from derive import activation_code
+from derive import activation_code, model_code
 from derive.activations import BUILTINS, Activation, parse
 from derive.emit import write
+from derive.models import MODELS
 
 #: Quadrature error above which ``python -m derive`` warns that a constant is not certified.
 CERTIFIED = 1e-12
@@ -43,5 +44,17 @@ def generate_all(out: Path, customs: dict[str, str]) -> list[Path]:
         paths.append(generate_activation(act, name, out))
     for name, spec in customs.items():
         paths.append(generate_activation(parse(spec, name), spec, out))
+    return paths + generate_models(out)
+
+
+def generate_models(out: Path) -> list[Path]:
+    """Write ``out/models/<name>.py`` for every pencil of ``derive.models.MODELS``."""
+    write(out / "models" / "__init__.py", '"""One generated module per model pencil."""\n')
+    paths = []
+    for builder in MODELS:
+        pencil = builder()
+        path = out / "models" / f"{pencil.name}.py"
+        write(path, model_code.render(pencil))
+        paths.append(path)
     return paths
 

@@ -1,0 +1,11 @@
+"""The models: one module per model family, each with builder functions returning a ``Pencil``.
+
+Adding a model is a one-file affair: write ``derive/models/<family>.py`` with functions ``build_*() -> Pencil`` (each
+pencil registers at least one ``Pencil.identity`` for the identity check) and list them in ``MODELS`` below;
+``python -m derive`` then writes ``generated/models/<pencil name>.py``.
+"""
+
+from derive.models import marchenko_pastur, random_features, ridge
+
+#: Builders of every model pencil; ``python -m derive`` generates one module per pencil.
+MODELS = [marchenko_pastur.build, ridge.build, random_features.build]

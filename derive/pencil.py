@@ -1,0 +1,441 @@
+"""Linear pencils (PENCILS.md §2): a symmetric block matrix ``L = L0 + L1`` whose blocks are scalars times the identity
+(``L0``) or scalars times Gaussian matrices with i.i.d. entries of variance ``1/d`` (``L1``), and the fixed-point
+equations that give the limits of its normalised block traces.
+
+Conventions.
+
+- Block ``b`` has size ``N_b = α_b d``; ``sizes`` gives ``α_b`` (a SymPy expression or a number).
+- ``P.gaussian(b, c, "X", coeff)`` puts ``coeff · X`` in block ``(b, c)`` and ``coeff · X^T`` in ``(c, b)``: the atom ``X``
+  is ``N_b × N_c``. To put ``X^T`` at ``(b, c)``, write ``P.gaussian(c, b, "X", coeff)``. An atom may stand in several
+  places; its shape is fixed by its first use.
+- Unknowns ``g_bc = (1/N_b) E tr [L^{-1}]_bc`` for blocks of equal size (symmetric: ``g_bc = g_cb``).
+- Covariance map ``η(g)_rs = Σ α α' (N_c/d) g_cc'`` over pairs of places ``(r, c)``, ``(s, c')`` where one atom stands
+  with one orientation, coefficients ``α``, ``α'``. Fixed point ``g = (L0 − η(g))^{-1}``, a small scalar matrix inverse
+  per class of blocks of equal size.
+- Reduction: ``η`` depends on a few ``g``'s only (those in ``η``'s entries): they are the unknowns ``x``, and the residual
+  is ``r(x) = x − [(L0 − η(x))^{-1}]_x``. Every other ``g`` is then explicit. With ``G = (L0 − η)^{-1}``:
+  ``∂G/∂x_k = G (∂η/∂x_k) G`` (Jacobian ``J = I − [G ∂η/∂x G]_x``), ``∂G/∂p = −G (∂L0/∂p − ∂η/∂p) G``, and by the
+  implicit function theorem ``dx/dp = −J^{-1} ∂r/∂p`` with ``∂r/∂p = −[∂G/∂p]_x``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Place:
+    """One oriented occurrence of an atom: ``coeff · X`` (or ``X^T``) in block ``(row, col)``."""
+
+    atom: str
+    transposed: bool
+    row: str
+    col: str
+    coeff: sp.Expr
+
+
+@dataclass
+class Equations:
+    """The fixed-point system of a pencil in symbols (see the module docstring for the formulas).
+
+    ``blocks``: the ``g`` symbols of all equal-size block pairs; ``unknowns``: those ``η`` depends on; ``resolvent``:
+    ``G`` for each of ``blocks``, in the unknowns and parameters; ``resolvent_symbols``: ``G[b,c]`` for each of ``blocks``;
+    ``jacobian``, ``parameter_jacobian``: ``∂r/∂x``, ``∂r/∂p`` in ``G``, unknowns and parameters; ``total_derivatives[i][j] = dG_i/dp_j`` in
+    ``G``, ``dx`` (``dx_symbols[k][j] = dx_k/dp_j``) and parameters; ``initial``: the unknowns at ``η = 0``."""
+
+    blocks: list[sp.Symbol]
+    resolvent_symbols: list[sp.Symbol]
+    unknowns: list[sp.Symbol]
+    resolvent: list[sp.Expr]
+    jacobian: sp.Matrix
+    parameter_jacobian: sp.Matrix
+    dx_symbols: list[list[sp.Symbol]]
+    total_derivatives: list[list[sp.Expr]]
+    initial: list[sp.Expr]
+    eta: sp.Matrix = field(repr=False)
+
+
+class Pencil:
+    """A symmetric linear pencil and its observables.
+
+    ``parameters``: the runtime parameter vector, in order; every free symbol of the pencil and observables must be one
+    of them. ``continuation = (symbol, start)``: the parameter along which the solver continues from ``start``, a value
+    where ``η`` is negligible and ``g ≈ L0^{-1}`` (a large ridge ``λ``, or ``z → −∞``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        sizes: dict[str, object],
+        parameters: list[sp.Symbol],
+        continuation: tuple[sp.Symbol, float] | None = None,
+        doc: str = "",
+    ):
+        if not name.isidentifier():
+            raise ValueError(f"pencil name: expected a Python identifier, got {name!r}")
+        if not sizes:
+            raise ValueError("sizes: a pencil needs at least one block")
+        self.name = name
+        self.doc = doc
+        self.sizes: dict[str, sp.Expr] = {}
+        for block, size in sizes.items():
+            if not isinstance(block, str) or not block.isidentifier():
+                raise ValueError(f"sizes: block names must be Python identifiers, got {block!r}")
+            size = sp.sympify(size)
+            if size.is_nonpositive:
+                raise ValueError(f"sizes: block {block!r} has size {size}·d, which is not positive")
+            self.sizes[block] = size
+        self.parameters = list(parameters)
+        if len(set(self.parameters)) != len(self.parameters) or not all(isinstance(s, sp.Symbol) for s in parameters):
+            raise ValueError(f"parameters: expected distinct SymPy symbols, got {parameters!r}")
+        if continuation is not None and continuation[0] not in self.parameters:
+            raise ValueError(f"continuation: {continuation[0]} is not a parameter")
+        self.continuation = continuation
+        self.constants: dict[tuple[str, str], sp.Expr] = {}
+        self.places: list[Place] = []
+        self.shapes: dict[str, tuple[sp.Expr, sp.Expr]] = {}
+        self.derivatives: list[sp.Symbol] = []
+        self.observables: dict[str, sp.Expr] = {}
+        self.identities: list[tuple[tuple[str, str], Callable, dict]] = []
+
+    # -- building ------------------------------------------------------------------------------------------------
+
+    @property
+    def blocks(self) -> list[str]:
+        return list(self.sizes)
+
+    def _block(self, block: str) -> str:
+        if block not in self.sizes:
+            raise ValueError(f"pencil {self.name}: unknown block {block!r} (blocks: {', '.join(self.sizes)})")
+        return block
+
+    def same_size(self, b: str, c: str) -> bool:
+        return sp.simplify(self.sizes[self._block(b)] - self.sizes[self._block(c)]) == 0
+
+    def constant(self, b: str, c: str, value) -> None:
+        """``value · I`` in block ``(b, c)`` and in ``(c, b)``; only between blocks of equal size."""
+        if not self.same_size(b, c):
+            raise ValueError(
+                f"pencil {self.name}: constant block ({b}, {c}) between blocks of different sizes "
+                f"{self.sizes[b]}·d and {self.sizes[c]}·d"
+            )
+        for key in {(b, c), (c, b)}:
+            if key in self.constants:
+                raise ValueError(f"pencil {self.name}: constant block {key} set twice")
+            self.constants[key] = sp.sympify(value)
+
+    def gaussian(self, b: str, c: str, atom: str, coeff) -> None:
+        """``coeff · X`` in block ``(b, c)`` and ``coeff · X^T`` in ``(c, b)``; ``X = atom`` is ``N_b × N_c``."""
+        shape = (self.sizes[self._block(b)], self.sizes[self._block(c)])
+        if atom in self.shapes:
+            first = self.shapes[atom]
+            if any(sp.simplify(u - v) != 0 for u, v in zip(first, shape)):
+                raise ValueError(
+                    f"pencil {self.name}: atom {atom} is used with shape ({first[0]}·d × {first[1]}·d) and, in block "
+                    f"({b}, {c}), with shape ({shape[0]}·d × {shape[1]}·d)"
+                )
+        else:
+            self.shapes[atom] = shape
+        coeff = sp.sympify(coeff)
+        self.places.append(Place(atom, False, b, c, coeff))
+        self.places.append(Place(atom, True, c, b, coeff))
+
+    @classmethod
+    def from_blocks(cls, name: str, sizes: dict[str, object], matrix, parameters, **kwargs) -> Pencil:
+        """A pencil from its block matrix in SymPy: ``matrix[i][j]`` is the block of rows ``i``, columns ``j`` (blocks in
+        the order of ``sizes``), a sum of a scalar (times the identity) and scalars times atoms ``X`` or
+        ``transpose(X)``, where the atoms are non-commutative symbols (``atoms("W X")``). Checks that it is symmetric."""
+        pencil = cls(name, sizes, parameters, **kwargs)
+        names = pencil.blocks
+        rows = [list(row) for row in matrix]
+        if len(rows) != len(names) or any(len(row) != len(names) for row in rows):
+            raise ValueError(f"pencil {name}: the block matrix must be {len(names)} × {len(names)} (one row per block)")
+        parsed = [[_parse_block(sp.sympify(entry), name, names[i], names[j]) for j, entry in enumerate(row)]
+                  for i, row in enumerate(rows)]
+        for i, j in itertools.product(range(len(names)), repeat=2):
+            constant, terms = parsed[i][j]
+            mirror_constant, mirror_terms = parsed[j][i]
+            mirrored = {(atom, not transposed): coeff for (atom, transposed), coeff in mirror_terms.items()}
+            if sp.simplify(constant - mirror_constant) != 0 or set(terms) != set(mirrored) or any(
+                sp.simplify(terms[key] - mirrored[key]) != 0 for key in terms
+            ):
+                raise ValueError(
+                    f"pencil {name}: not symmetric: block ({names[i]}, {names[j]}) is not the transpose of block "
+                    f"({names[j]}, {names[i]})"
+                )
+            if i <= j and constant != 0:
+                pencil.constant(names[i], names[j], constant)
+            for (atom, transposed), coeff in terms.items():
+                if not transposed:
+                    pencil.gaussian(names[i], names[j], atom, coeff)
+        return pencil
+
+    # -- symbols and observables ---------------------------------------------------------------------------------
+
+    def g(self, b: str, c: str) -> sp.Symbol:
+        """The symbol of ``g_bc = (1/N_b) E tr [L^{-1}]_bc`` (blocks of equal size; ``g_bc = g_cb``)."""
+        if not self.same_size(b, c):
+            raise ValueError(f"pencil {self.name}: g({b}, {c}) pairs blocks of different sizes")
+        b, c = sorted((b, c), key=self.blocks.index)
+        return sp.Symbol(f"g[{b},{c}]")
+
+    def dg(self, b: str, c: str, parameter: sp.Symbol) -> sp.Symbol:
+        """The symbol of ``∂g_bc/∂parameter`` at the fixed point (implicit function theorem); requests that derivative."""
+        if parameter not in self.parameters:
+            raise ValueError(f"pencil {self.name}: {parameter} is not a parameter")
+        if parameter not in self.derivatives:
+            self.derivatives.append(parameter)
+        return sp.Symbol(f"d{self.g(b, c).name}/d{parameter}")
+
+    def observable(self, name: str, expr) -> None:
+        """A named observable: a SymPy expression in ``g``'s, ``dg``'s and parameters."""
+        if not name.isidentifier() or name in self.observables:
+            raise ValueError(f"pencil {self.name}: observable name {name!r} is not a new identifier")
+        expr = sp.sympify(expr)
+        allowed = set(self.parameters) | set(self.block_symbols()) | set(self.derivative_symbols().values())
+        unknown = expr.free_symbols - allowed
+        if unknown:
+            raise ValueError(f"pencil {self.name}: observable {name} uses unknown symbols {sorted(map(str, unknown))}")
+        self.observables[name] = expr
+
+    def identity(self, block: tuple[str, str], target: Callable, params: dict) -> None:
+        """Record what block ``block`` of ``L^{-1}`` is meant to be: ``target(atoms, params)`` (see ``check_identity``);
+        the tests check every recorded identity of every model."""
+        self._block(block[0]), self._block(block[1])
+        self.identities.append((block, target, params))
+
+    def block_symbols(self) -> list[sp.Symbol]:
+        """``g`` symbols of all pairs ``b ≤ c`` of blocks of equal size, in block order."""
+        names = self.blocks
+        return [self.g(b, c) for i, b in enumerate(names) for c in names[i:] if self.same_size(b, c)]
+
+    def derivative_symbols(self) -> dict[tuple[sp.Symbol, sp.Symbol], sp.Symbol]:
+        """``(g symbol, parameter) → dg symbol`` for every block pair and requested parameter."""
+        return {(g, p): sp.Symbol(f"d{g.name}/d{p}") for g in self.block_symbols() for p in self.derivatives}
+
+    # -- equations -----------------------------------------------------------------------------------------------
+
+    def classes(self) -> list[list[str]]:
+        """The blocks grouped by size (blocks of different sizes decouple in ``(L0 − η)^{-1}``)."""
+        groups: list[list[str]] = []
+        for b in self.blocks:
+            for group in groups:
+                if self.same_size(group[0], b):
+                    group.append(b)
+                    break
+            else:
+                groups.append([b])
+        return groups
+
+    def eta(self) -> sp.Matrix:
+        """``η(g)`` as a ``B × B`` matrix in the ``g`` symbols (zero between blocks of different sizes)."""
+        index = {b: i for i, b in enumerate(self.blocks)}
+        eta = sp.zeros(len(index), len(index))
+        for one, two in itertools.product(self.places, repeat=2):
+            if one.atom == two.atom and one.transposed == two.transposed:
+                eta[index[one.row], index[two.row]] += (
+                    one.coeff * two.coeff * self.sizes[one.col] * self.g(one.col, two.col)
+                )
+        return eta.applyfunc(sp.expand)
+
+    def _check_parameters(self) -> None:
+        used = set().union(*(v.free_symbols for v in self.constants.values()), *(p.coeff.free_symbols for p in self.places))
+        missing = used - set(self.parameters)
+        if missing:
+            raise ValueError(f"pencil {self.name}: symbols {sorted(map(str, missing))} are not in parameters")
+
+    def equations(self) -> Equations:
+        """The reduced fixed-point system, its Jacobians, and the derivative formulas (module docstring)."""
+        self._check_parameters()
+        names = self.blocks
+        index = {b: i for i, b in enumerate(names)}
+        eta = self.eta()
+        L0 = sp.Matrix(len(names), len(names), lambda i, j: self.constants.get((names[i], names[j]), 0))
+        blocks = self.block_symbols()
+        unknowns = [g for g in blocks if any(g in e.free_symbols for e in eta)]
+        if not unknowns:
+            raise ValueError(f"pencil {self.name}: no Gaussian atom, nothing to solve")
+        # G as a symmetric matrix of the g symbols (zero between classes), and the G expressions of each class.
+        G = sp.zeros(len(names), len(names))
+        resolvent: dict[sp.Symbol, sp.Expr] = {}
+        initial: dict[sp.Symbol, sp.Expr] = {}
+        for group in self.classes():
+            ids = [index[b] for b in group]
+            M = (L0 - eta).extract(ids, ids)
+            M0 = L0.extract(ids, ids)
+            if M0.det() == 0:
+                raise ValueError(f"pencil {self.name}: L0 is singular on blocks {group}; the solver starts from L0^-1")
+            inverse = _inverse(M)
+            inverse0 = _inverse(M0)
+            for a, b in enumerate(group):
+                for c_, c in enumerate(group):
+                    G[index[b], index[c]] = _resolvent_symbol(self.g(b, c))
+                    if a <= c_:
+                        resolvent[self.g(b, c)] = inverse[a, c_]
+                        initial[self.g(b, c)] = inverse0[a, c_]
+        pos = [(index[_pair(g)[0]], index[_pair(g)[1]]) for g in unknowns]
+
+        def select(matrix: sp.Matrix) -> list[sp.Expr]:
+            return [matrix[i, j] for i, j in pos]
+
+        jac = sp.zeros(len(unknowns), len(unknowns))
+        for k, xk in enumerate(unknowns):
+            column = select(G * eta.diff(xk) * G)
+            for i in range(len(unknowns)):
+                jac[i, k] = sp.expand((1 if i == k else 0) - column[i])
+        dM = {p: L0.diff(p) - eta.diff(p) for p in self.derivatives}
+        pjac = sp.zeros(len(unknowns), len(self.derivatives))
+        for j, p in enumerate(self.derivatives):
+            column = select(G * dM[p] * G)
+            for i in range(len(unknowns)):
+                pjac[i, j] = sp.expand(column[i])
+        dx = [[sp.Symbol(f"d{x.name}/d{p}") for p in self.derivatives] for x in unknowns]
+        total = []
+        all_pos = [(index[_pair(g)[0]], index[_pair(g)[1]]) for g in blocks]
+        columns = []
+        for j, p in enumerate(self.derivatives):
+            dMt = dM[p] - sum((eta.diff(x) * dx[k][j] for k, x in enumerate(unknowns)), sp.zeros(len(names), len(names)))
+            columns.append(-G * dMt * G)
+        for i, k in all_pos:
+            total.append([sp.expand(columns[j][i, k]) for j in range(len(self.derivatives))])
+        return Equations(
+            blocks=blocks,
+            resolvent_symbols=[_resolvent_symbol(g) for g in blocks],
+            unknowns=unknowns,
+            resolvent=[resolvent[g] for g in blocks],
+            jacobian=jac,
+            parameter_jacobian=pjac,
+            dx_symbols=dx,
+            total_derivatives=total,
+            initial=[initial[x] for x in unknowns],
+            eta=eta,
+        )
+
+    # -- numerics for the checks ---------------------------------------------------------------------------------
+
+    def draw(self, d: int, params: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The atoms at dimension ``d``: i.i.d. ``N(0, 1/d)`` entries, ``round(α d)`` rows and columns."""
+        return {
+            atom: rng.standard_normal((_count(r, d, params), _count(c, d, params))) / np.sqrt(d)
+            for atom, (r, c) in self.shapes.items()
+        }
+
+    def dense(self, atoms: dict[str, np.ndarray], d: int, params: dict) -> tuple[np.ndarray, dict[str, slice]]:
+        """The matrix ``L`` built from ``atoms`` (complex if a parameter is), and the slice of each block."""
+        counts = {b: _count(s, d, params) for b, s in self.sizes.items()}
+        offsets = np.cumsum([0] + list(counts.values()))
+        slices = {b: slice(offsets[i], offsets[i + 1]) for i, b in enumerate(counts)}
+        dtype = complex if any(isinstance(v, complex) for v in params.values()) else float
+        L = np.zeros((offsets[-1], offsets[-1]), dtype=dtype)
+        value = lambda e: complex(e.subs(params)) if dtype is complex else float(e.subs(params))  # noqa: E731
+        for (b, c), v in self.constants.items():
+            L[slices[b], slices[c]] += value(v) * np.eye(counts[b])
+        for place in self.places:
+            X = atoms[place.atom].T if place.transposed else atoms[place.atom]
+            L[slices[place.row], slices[place.col]] += value(place.coeff) * X
+        return L, slices
+
+    def block_traces(self, d: int, params: dict, seed: int = 0) -> dict[sp.Symbol, complex]:
+        """``g_bc = (1/N_b) tr [L^{-1}]_bc`` of one random draw at dimension ``d`` (dense inverse)."""
+        subs = _subs(self, params)
+        L, slices = self.dense(self.draw(d, subs, np.random.default_rng(seed)), d, subs)
+        inverse = np.linalg.inv(L)
+        names = self.blocks
+        return {
+            self.g(b, c): np.trace(inverse[slices[b], slices[c]]) / (slices[b].stop - slices[b].start)
+            for i, b in enumerate(names) for c in names[i:] if self.same_size(b, c)
+        }
+
+
+def _subs(pencil: Pencil, params: dict) -> dict:
+    """``{symbol: value}`` for every symbol of ``L`` and of the block sizes; ``params`` is keyed by symbols or names."""
+    by_name = {str(k): v for k, v in params.items()}
+    used = set().union(
+        *(e.free_symbols for e in pencil.constants.values()),
+        *(p.coeff.free_symbols for p in pencil.places),
+        *(s.free_symbols for s in pencil.sizes.values()),
+    )
+    missing = sorted(str(u) for u in used if str(u) not in by_name)
+    if missing:
+        raise ValueError(f"pencil {pencil.name}: missing parameter values {missing}")
+    return {u: by_name[str(u)] for u in used}
+
+
+def _count(size: sp.Expr, d: int, params: dict) -> int:
+    n = int(round(float(sp.sympify(size).subs(params)) * d))
+    if n < 1:
+        raise ValueError(f"block of size {size}·d has no rows at d = {d}")
+    return n
+
+
+def _resolvent_symbol(g: sp.Symbol) -> sp.Symbol:
+    """``G[b,c]``: the entry of ``(L0 − η(x))^{-1}`` at the current ``x``, distinct from the unknown ``g[b,c]``."""
+    return sp.Symbol("G" + g.name[1:])
+
+
+def _pair(g: sp.Symbol) -> tuple[str, str]:
+    b, c = g.name[2:-1].split(",")
+    return b, c
+
+
+def _inverse(M: sp.Matrix) -> sp.Matrix:
+    """Inverse of a small symbolic matrix as adjugate over determinant (both expanded, no rational simplification: the
+    determinant is one shared subexpression in the emitted code, and ``cancel`` costs minutes on 4 × 4 pencil classes)."""
+    det = sp.expand(M.det(method="berkowitz"))
+    return M.adjugate(method="berkowitz").applyfunc(lambda e: sp.expand(e) / det)
+
+
+def _parse_block(expr: sp.Expr, name: str, row: str, col: str) -> tuple[sp.Expr, dict[tuple[str, bool], sp.Expr]]:
+    """Split a block into its scalar part and ``{(atom, transposed): coefficient}``."""
+    constant = sp.S.Zero
+    terms: dict[tuple[str, bool], sp.Expr] = {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        scalars, matrices = term.args_cnc()
+        coeff = sp.Mul(*scalars)
+        if not matrices:
+            constant += coeff
+            continue
+        if len(matrices) != 1:
+            raise ValueError(f"pencil {name}: block ({row}, {col}): term {term} is not a scalar times one atom")
+        (m,) = matrices
+        if isinstance(m, sp.Symbol):
+            key = (m.name, False)
+        elif isinstance(m, sp.transpose) and isinstance(m.args[0], sp.Symbol):
+            key = (m.args[0].name, True)
+        else:
+            raise ValueError(f"pencil {name}: block ({row}, {col}): {m} is not an atom or the transpose of one")
+        terms[key] = terms.get(key, sp.S.Zero) + coeff
+    return constant, terms
+
+
+def atoms(names: str) -> tuple[sp.Symbol, ...]:
+    """Non-commutative symbols for the Gaussian atoms of ``Pencil.from_blocks`` (``transpose(X)`` for ``X^T``)."""
+    return sp.symbols(names, commutative=False, seq=True)
+
+
+def check_identity(
+    pencil: Pencil,
+    block: tuple[str, str],
+    target: Callable[[dict[str, np.ndarray], dict], np.ndarray],
+    d: int = 12,
+    params: dict | None = None,
+    seed: int = 0,
+) -> float:
+    """Max relative error between block ``block`` of ``L^{-1}`` and ``target(atoms, params)`` for one random draw.
+
+    The atoms are drawn with their shapes at dimension ``d`` (entries ``N(0, 1/d)``), ``L`` is built densely and
+    inverted. The identity is algebraic, so a correct pencil gives round-off (``< 1e-9``)."""
+    params = params or {}
+    subs = _subs(pencil, params)
+    atoms_ = pencil.draw(d, subs, np.random.default_rng(seed))
+    L, slices = pencil.dense(atoms_, d, subs)
+    got = np.linalg.inv(L)[slices[block[0]], slices[block[1]]]
+    want = np.asarray(target(atoms_, {str(k): v for k, v in subs.items()}))
+    if want.shape != got.shape:
+        raise ValueError(f"check_identity: target has shape {want.shape}, block {block} has shape {got.shape}")
+    return float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
