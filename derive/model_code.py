@@ -19,10 +19,10 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from derive.emit import header
+from derive.emit import DERIVE, header
 from derive.pencil import Pencil
 
-SOURCES = ["emit.py", "model_code.py", "pencil.py"]
+SOURCES = ["emit.py", "model_code.py", "pencil.py", "solver_loop.py"]
 
 #: ``numpy.sqrt`` & co. compile in Numba for real and complex arguments alike; emit.code's ``math`` is real only.
 #: (Not in emit.py: changing emit.py would change the hash, hence the bytes, of every generated activation module.)
@@ -33,6 +33,9 @@ def _assignments(exprs: list[sp.Expr]) -> tuple[list[str], list[str]]:
     """emit.assignments with the NumPy printer: common subexpressions as lines, then the code of each expression."""
     replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_x"), optimizations="basic")
     return [f"    {sym} = {_PRINTER.doprint(value)}" for sym, value in replacements], [_PRINTER.doprint(e) for e in reduced]
+
+#: The Newton/continuation loop each model carries (derive/solver_loop.py, below its marker).
+_SOLVER_LOOP = (DERIVE / "solver_loop.py").read_text(encoding="utf-8").split("# --- emitted below ---\n", 1)[1]
 
 _PRELUDE = '''{header}"""Model {name}: {doc}
 
@@ -150,4 +153,4 @@ def render(pencil: Pencil) -> str:
     ]
     for name, args, doc, body in functions:
         text += _FUNCTION.format(name=name, args=args, doc=doc, body=body)
-    return text
+    return text + "\n\n" + _SOLVER_LOOP

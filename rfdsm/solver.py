@@ -24,21 +24,13 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-import numba
 import numpy as np
 
 import generated
 from rfdsm.validate import positive
 
-CONVERGED, MAX_ITERATIONS, LINE_SEARCH, SINGULAR, NOT_FINITE, CONTINUATION = range(6)
-MESSAGES = (
-    "converged",
-    "maximum number of Newton iterations reached",
-    "line search failed to decrease the residual",
-    "singular Jacobian",
-    "residual not finite",
-    "continuation failed (step became too small)",
-)
+#: Status of a converged point (the other codes and their messages: ``MESSAGES`` of each generated model).
+CONVERGED = 0
 
 
 class ConvergenceError(RuntimeError):
@@ -92,148 +84,6 @@ def load(model: str) -> ModuleType:
     if not isinstance(model, str) or model not in available():
         raise ValueError(f"model: no generated model {model!r} (available: {', '.join(available())})")
     return importlib.import_module(f"generated.models.{model}")
-
-
-# -- compiled core ----------------------------------------------------------------------------------------------------
-
-
-@numba.njit(cache=True)
-def _linear_solve(A, b):
-    """``A^{-1} b`` by Gaussian elimination with partial pivoting (tiny systems; no exception on a singular ``A``)."""
-    n = b.size
-    M = A.copy()
-    y = b.copy()
-    for k in range(n):
-        pivot = k
-        for i in range(k + 1, n):
-            if abs(M[i, k]) > abs(M[pivot, k]):
-                pivot = i
-        if not abs(M[pivot, k]) > 1e-300:
-            return y, False
-        if pivot != k:
-            for j in range(n):
-                M[k, j], M[pivot, j] = M[pivot, j], M[k, j]
-            y[k], y[pivot] = y[pivot], y[k]
-        for i in range(k + 1, n):
-            factor = M[i, k] / M[k, k]
-            for j in range(k, n):
-                M[i, j] -= factor * M[k, j]
-            y[i] -= factor * y[k]
-    for k in range(n - 1, -1, -1):
-        for j in range(k + 1, n):
-            y[k] -= M[k, j] * y[j]
-        y[k] /= M[k, k]
-    return y, True
-
-
-@numba.njit(cache=True)
-def _newton(residual, jacobian, x, p, tol, maxiter):
-    """Damped Newton from ``x``: ``(x, status, ‖r‖₂, iterations)``."""
-    r = residual(x, p)
-    norm = np.sqrt(np.sum(np.abs(r) ** 2))
-    if not np.isfinite(norm):
-        return x, NOT_FINITE, norm, 0
-    for it in range(maxiter + 1):
-        if norm <= tol * max(1.0, np.sqrt(np.sum(np.abs(x) ** 2))):
-            return x, CONVERGED, norm, it
-        if it == maxiter:
-            break
-        step, ok = _linear_solve(jacobian(x, p), -r)
-        if not ok:
-            return x, SINGULAR, norm, it
-        t = 1.0
-        while True:
-            trial = x + t * step
-            r_trial = residual(trial, p)
-            n_trial = np.sqrt(np.sum(np.abs(r_trial) ** 2))
-            if np.isfinite(n_trial) and n_trial <= (1.0 - 1e-4 * t) * norm:
-                break
-            t *= 0.5
-            if t < 1e-6:
-                return x, LINE_SEARCH, norm, it
-        x, r, norm = trial, r_trial, n_trial
-    return x, MAX_ITERATIONS, norm, maxiter
-
-
-@numba.njit(cache=True)
-def _continue(residual, jacobian, x, p, index, start, tol, maxiter):
-    """Newton at ``p`` reached by continuation in ``p[index]`` from ``start`` (``index < 0``: plain Newton from ``x``)."""
-    if index < 0:
-        return _newton(residual, jacobian, x, p, tol, maxiter)
-    q = p.copy()
-    target = p[index]
-    delta = start - target
-    q[index] = start
-    x, status, norm, total = _newton(residual, jacobian, x, q, tol, maxiter)
-    if status != CONVERGED:
-        return x, status, norm, total
-    fraction = 1.0
-    shrink = 0.5
-    while fraction > 0.0:
-        trial = fraction * shrink
-        if trial * abs(delta) <= 1e-3 * abs(target) or trial < 1e-14:
-            trial = 0.0
-        q[index] = target + trial * delta
-        x_new, status, norm, it = _newton(residual, jacobian, x, q, tol, maxiter)
-        total += it
-        if status == CONVERGED:
-            x, fraction, shrink = x_new, trial, max(shrink * shrink, 0.1)
-        else:
-            shrink = np.sqrt(shrink)
-            if shrink > 0.999:
-                return x, CONTINUATION, norm, total
-    return x, CONVERGED, norm, total
-
-
-@numba.njit(cache=True)
-def _sweep(residual, jacobian, initial, P, index, start, tol, maxiter, guess, warm):
-    """Solve at every row of ``P``: from ``guess`` (if given) or the previous solution (``warm``), falling back on
-    continuation from ``initial``."""
-    n = P.shape[0]
-    X = np.empty((n, guess.size), dtype=P.dtype)
-    status = np.empty(n, dtype=np.int64)
-    norms = np.empty(n)
-    iterations = np.empty(n, dtype=np.int64)
-    x = guess.copy()
-    have = warm
-    for i in range(n):
-        s = MAX_ITERATIONS
-        it = 0
-        x_new = x
-        norm = np.inf
-        if have:
-            x_new, s, norm, it = _newton(residual, jacobian, x, P[i], tol, maxiter)
-        if s != CONVERGED:
-            x_new, s, norm, more = _continue(residual, jacobian, initial(_start(P[i], index, start)), P[i], index,
-                                             start, tol, maxiter)
-            it += more
-        X[i] = x_new
-        status[i], norms[i], iterations[i] = s, norm, it
-        if s == CONVERGED:
-            x = x_new
-            have = True
-    return X, status, norms, iterations
-
-
-@numba.njit(cache=True)
-def _start(p, index, start):
-    q = p.copy()
-    if index >= 0:
-        q[index] = start
-    return q
-
-
-@numba.njit(cache=True)
-def _finish(resolvent, derivatives, observables, X, P, n_blocks, n_derivatives, n_observables):
-    n = P.shape[0]
-    G = np.empty((n, n_blocks), dtype=P.dtype)
-    dG = np.empty((n, n_blocks, n_derivatives), dtype=P.dtype)
-    O = np.empty((n, n_observables), dtype=P.dtype)
-    for i in range(n):
-        G[i] = resolvent(X[i], P[i])
-        dG[i] = derivatives(X[i], P[i])
-        O[i] = observables(G[i], dG[i], P[i])
-    return G, dG, O
 
 
 # -- Python interface -------------------------------------------------------------------------------------------------
@@ -300,19 +150,16 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
         x0, warm = np.asarray(guess, dtype=P.dtype).copy(), True
         if x0.shape != (len(module.UNKNOWNS),):
             raise ValueError(f"guess: expected {len(module.UNKNOWNS)} values ({', '.join(module.UNKNOWNS)})")
-    X, status, norms, iterations = _sweep(
-        module.residual, module.jacobian, module.initial, P, index, P.dtype.type(start), tol, maxiter, x0, warm
-    )
+    X, status, norms, iterations = module.solve_points(P, index, P.dtype.type(start), tol, maxiter, x0, warm)
     bad = np.flatnonzero(status != CONVERGED)
     if bad.size:
         i = bad[0]
         where = ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
         raise ConvergenceError(
-            f"model {model}: no fixed point at {where}: {MESSAGES[status[i]]} "
+            f"model {model}: no fixed point at {where}: {module.MESSAGES[status[i]]} "
             f"(residual {norms[i]:.3g} after {iterations[i]} Newton steps; {bad.size} of {len(status)} points failed)"
         )
-    G, dG, O = _finish(module.resolvent, module.derivatives, module.observables, X, P,
-                       len(module.BLOCKS), len(module.DERIVATIVES), len(module.OBSERVABLES))
+    G, dG, O = module.finish(X, P)
     if not np.all(np.isfinite(O)):
         i = np.flatnonzero(~np.all(np.isfinite(O), axis=1))[0]
         where = ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
