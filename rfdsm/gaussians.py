@@ -50,8 +50,9 @@ def _as_cov(cov, d: int) -> np.ndarray:
     return 0.5 * (c + c.T)
 
 
-def _eig_psd(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    e, u = np.linalg.eigh(c)
+def _eig_psd(c: np.ndarray, vectors: bool = True):
+    """Eigenvalues (clipped at 0) and, if asked, eigenvectors of a PSD matrix; raises if not PSD."""
+    e, u = np.linalg.eigh(c) if vectors else (np.linalg.eigvalsh(c), None)
     scale = max(abs(e[-1]), 1e-300)
     if e[0] < -1e-9 * scale:
         raise ValueError(f"cov: not positive semi-definite (eigenvalue {e[0]:.3g})")
@@ -85,7 +86,7 @@ class GaussianMixture:
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "weights", w)
         cov = _as_cov(self.cov, means.shape[1])
-        _eig_psd(cov)
+        _eig_psd(cov, vectors=False)
         object.__setattr__(self, "cov", cov)
 
     @property
@@ -220,7 +221,7 @@ def kl(p: GaussianMixture, q: GaussianMixture) -> float:
     mq, sq = _single(q, "q")
     if mp.shape != mq.shape:
         raise ValueError(f"q: dimension {mq.shape[0]} differs from p's {mp.shape[0]}")
-    ep, _ = _eig_psd(sp)
+    ep, _ = _eig_psd(sp, vectors=False)
     eq, uq = _eig_psd(sq)
     if _is_singular(ep) or _is_singular(eq):
         return math.inf
@@ -236,8 +237,8 @@ def hellinger2(p: GaussianMixture, q: GaussianMixture) -> float:
     """Squared Hellinger ``1 - int sqrt(p q)`` between two Gaussians (Bhattacharyya coefficient in logs)."""
     mp, sp = _single(p, "p")
     mq, sq = _single(q, "q")
-    ep, _ = _eig_psd(sp)
-    eq, _ = _eig_psd(sq)
+    ep, _ = _eig_psd(sp, vectors=False)
+    eq, _ = _eig_psd(sq, vectors=False)
     sing_p, sing_q = _is_singular(ep), _is_singular(eq)
     if sing_p != sing_q:
         # a law carried by a Lebesgue-null set has zero affinity with a law that has a density
