@@ -50,9 +50,9 @@ def _as_cov(cov, d: int) -> np.ndarray:
     return 0.5 * (c + c.T)
 
 
-def _eig_psd(c: np.ndarray, vectors: bool = True):
-    """Eigenvalues (clipped at 0) and, if asked, eigenvectors of a PSD matrix; raises if not PSD."""
-    e, u = np.linalg.eigh(c) if vectors else (np.linalg.eigvalsh(c), None)
+def _eig_psd(c: np.ndarray):
+    """Eigenvalues (clipped at 0) and eigenvectors of a PSD matrix; raises if not PSD."""
+    e, u = np.linalg.eigh(c)
     scale = max(abs(e[-1]), 1e-300)
     if e[0] < -1e-9 * scale:
         raise ValueError(f"cov: not positive semi-definite (eigenvalue {e[0]:.3g})")
@@ -85,9 +85,20 @@ class GaussianMixture:
             raise ValueError("means: contains non-finite entries")
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "weights", w)
-        cov = _as_cov(self.cov, means.shape[1])
-        _eig_psd(cov, vectors=False)
+        raw = np.asarray(self.cov, dtype=float)
+        cov = _as_cov(raw, means.shape[1])
+        if raw.ndim == 0:
+            if not raw >= 0:
+                raise ValueError(f"cov: variance must be >= 0, got {float(raw)}")
+            iso, e, u = float(raw), np.full(means.shape[1], float(raw)), None
+        else:
+            iso = None
+            e, u = _eig_psd(cov)
         object.__setattr__(self, "cov", cov)
+        # the eigen-decomposition is reused by every divergence involving this law
+        object.__setattr__(self, "_iso", iso)
+        object.__setattr__(self, "_evals", e)
+        object.__setattr__(self, "_evecs", u)
 
     @property
     def dim(self) -> int:
@@ -148,6 +159,19 @@ def _pair_logsumexp(a, b, log_wa, log_wb, same):
     return best + math.log(total)
 
 
+def _sum_eig(p: GaussianMixture, q: GaussianMixture):
+    """Eigen-decomposition of ``S_p + S_q`` (``u = None`` means the identity), shifting a stored one if possible."""
+    if p._iso is not None and q._iso is not None:
+        return np.full(p.dim, p._iso + q._iso), None
+    if q._iso is not None:
+        return p._evals + q._iso, p._evecs
+    if p._iso is not None:
+        return q._evals + p._iso, q._evecs
+    if p is q:
+        return 2.0 * p._evals, p._evecs
+    return _eig_psd(p.cov + q.cov)
+
+
 def log_inner(p: GaussianMixture, q: GaussianMixture) -> float:
     """``ln int p(x) q(x) dx = ln sum_ij w_i v_j N(a_i - b_j; 0, S_p + S_q)``.
 
@@ -156,13 +180,14 @@ def log_inner(p: GaussianMixture, q: GaussianMixture) -> float:
     """
     if p.dim != q.dim:
         raise ValueError(f"q: dimension {q.dim} differs from p's {p.dim}")
-    e, u = _eig_psd(p.cov + q.cov)
+    e, u = _sum_eig(p, q)
     if _is_singular(e):
         raise ValueError("p, q: S_p + S_q is singular, the L2 inner product is infinite")
     scale = 1.0 / np.sqrt(e)
-    a = (p.means @ u) * scale
+    rot = (lambda x: x) if u is None else (lambda x: x @ u)
+    a = rot(p.means) * scale
     same = p is q
-    b = a if same else (q.means @ u) * scale
+    b = a if same else rot(q.means) * scale
     with np.errstate(divide="ignore"):
         lwa, lwb = np.log(p.weights), np.log(q.weights)
     s = _pair_logsumexp(np.ascontiguousarray(a), np.ascontiguousarray(b), lwa, lwb, same)
@@ -221,12 +246,11 @@ def kl(p: GaussianMixture, q: GaussianMixture) -> float:
     mq, sq = _single(q, "q")
     if mp.shape != mq.shape:
         raise ValueError(f"q: dimension {mq.shape[0]} differs from p's {mp.shape[0]}")
-    ep, _ = _eig_psd(sp, vectors=False)
-    eq, uq = _eig_psd(sq)
+    ep, eq, uq = p._evals, q._evals, q._evecs
     if _is_singular(ep) or _is_singular(eq):
         return math.inf
     # S_q^{-1/2} in q's eigenbasis keeps the trace exact when S_q is ill-conditioned
-    half = uq / np.sqrt(eq)
+    half = (np.eye(eq.size) if uq is None else uq) / np.sqrt(eq)
     m = half.T @ sp @ half
     dm = half.T @ (mq - mp)
     d = mp.shape[0]
@@ -237,8 +261,7 @@ def hellinger2(p: GaussianMixture, q: GaussianMixture) -> float:
     """Squared Hellinger ``1 - int sqrt(p q)`` between two Gaussians (Bhattacharyya coefficient in logs)."""
     mp, sp = _single(p, "p")
     mq, sq = _single(q, "q")
-    ep, _ = _eig_psd(sp, vectors=False)
-    eq, _ = _eig_psd(sq, vectors=False)
+    ep, eq = p._evals, q._evals
     sing_p, sing_q = _is_singular(ep), _is_singular(eq)
     if sing_p != sing_q:
         # a law carried by a Lebesgue-null set has zero affinity with a law that has a density
@@ -247,8 +270,9 @@ def hellinger2(p: GaussianMixture, q: GaussianMixture) -> float:
         if np.allclose(mp, mq) and np.allclose(sp, sq):
             return 0.0
         raise ValueError("p, q: both covariances singular; restrict them to their common support first")
-    eb, ub = _eig_psd(0.5 * (sp + sq))
-    dm = ub.T @ (mp - mq)
+    eb, ub = _sum_eig(p, q)
+    eb = 0.5 * eb
+    dm = (mp - mq) if ub is None else ub.T @ (mp - mq)
     log_bc = (0.25 * np.sum(np.log(ep)) + 0.25 * np.sum(np.log(eq)) - 0.5 * np.sum(np.log(eb))
               - 0.125 * np.sum(dm * dm / eb))
     return float(-np.expm1(log_bc))
