@@ -85,9 +85,9 @@ def test_resolvent_equivalent_against_dense_numerics_error_shrinks_with_d():
     assert errs[1] < 0.01 and errs[1] < errs[0], errs
 
 
-@pytest.mark.parametrize("ratio", [0.5, 3.0])
-def test_contour_traces_match_closed_form_resolvent(ratio):
-    lam = power_law_spectrum(300, 1.5)
+@pytest.mark.parametrize("k, ratio", [(1.5, 0.5), (1.5, 3.0), (0.0, 0.21), (0.0, 1.2)])
+def test_contour_traces_match_closed_form_resolvent(k, ratio):
+    lam = power_law_spectrum(300, k)
     n = int(ratio * 300)
     sc = SpectralContour(lam, n)
     for zeta in (1e-3, 0.3):

@@ -113,9 +113,11 @@ def _continue_kappa(z, lam, n, k_start):
             df = 1.0 - s2 / n
             step = f / df
             k = k - step
-            if abs(step) <= 1e-14 * abs(k):
-                ok = True
+            # quadratic convergence: once the step is 1e-9 relative the iterate is at rounding level,
+            # and a fixed 1e-14 target can be out of reach of rounding noise in the d-term sums
+            if ok:
                 break
+            ok = abs(step) <= 1e-9 * abs(k)
         if not ok:
             return out, j
         out[j] = k
