@@ -69,20 +69,20 @@ def test_wishart_kl_expectations_against_simulation():
 # ---------------------------------------------------------------- deterministic equivalents
 
 def test_resolvent_equivalent_against_dense_numerics_error_shrinks_with_d():
+    """Mean |relative error| of tr(Sigma R)/d and tr(Sigma R^2)/d, R = (C + zeta)^{-1}: ~1.5e-2 at d=100, ~5e-4 at d=1000."""
     rng = np.random.default_rng(3)
     errs = []
-    for d in (200, 1000):
+    for d, reps in ((100, 10), (1000, 2)):
         lam = power_law_spectrum(d, 1.0)
-        n = d // 2
-        zeta = 0.05
+        n, zeta = d // 2, 0.05
         r1, r2 = resolvent_traces(zeta, lam, n, b=lam)
-        reps = 3 if d == 200 else 1
-        dense = []
+        e = []
         for _ in range(reps):
             R = np.linalg.inv(_sample_cov(lam, n, rng) + zeta * np.eye(d))
-            dense.append([np.sum(lam * np.diag(R)) / d, np.sum(lam * np.einsum("ij,ji->i", R, R)) / d])
-        errs.append(np.max(np.abs(np.mean(dense, axis=0) / [r1, r2] - 1)))
-    assert errs[1] < 0.01 and errs[1] < errs[0], errs
+            e.append(max(abs(np.sum(lam * np.diag(R)) / d / r1 - 1),
+                         abs(np.sum(lam * np.einsum("ij,ji->i", R, R)) / d / r2 - 1)))
+        errs.append(np.mean(e))
+    assert errs[0] < 0.04 and errs[1] < 0.004 and errs[1] < errs[0] / 4, errs
 
 
 @pytest.mark.parametrize("k, ratio", [(1.5, 0.5), (1.5, 3.0), (0.0, 0.21), (0.0, 1.2)])
