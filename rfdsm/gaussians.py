@@ -60,7 +60,7 @@ def _eig_psd(c: np.ndarray):
 
 
 def _is_singular(e: np.ndarray) -> bool:
-    return bool(e[0] <= SINGULAR_RTOL * e[-1])
+    return bool(e.min() <= SINGULAR_RTOL * e.max())
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,6 +91,10 @@ class GaussianMixture:
             if not raw >= 0:
                 raise ValueError(f"cov: variance must be >= 0, got {float(raw)}")
             iso, e, u = float(raw), np.full(means.shape[1], float(raw)), None
+        elif raw.ndim == 1:
+            if np.any(raw < 0):
+                raise ValueError("cov: diagonal entries must be >= 0")
+            iso, e, u = None, raw.copy(), np.eye(raw.size)
         else:
             iso = None
             e, u = _eig_psd(cov)
