@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rfdsm import gaussians
-from rfdsm.linear import (SpectralContour, Training, ancestral_law, generated_spectrum, linear_schedule,
+from rfdsm.linear import (SpectralContour, Training, ancestral_law, linear_schedule,
                           power_law_spectrum, proportional_limit, resolvent_traces, simulate, train,
                           wishart_kl, wishart_kl_limit)
 
