@@ -1,0 +1,121 @@
+"""Proportional limit ``N, d -> inf`` (``N/d`` fixed) of the linear DDPM, and exact Wishart KL expectations.
+
+The limit is taken with the known-mean convention of :mod:`.chain` at ``mu = 0`` (``mean="known"``), so
+``C`` is the standard sample covariance of :mod:`.equivalents` with ``n = N``.  Every quantity is
+``(1/d) tr(B f(C))`` for a spectral function ``f`` of the chain (``B`` = ``I``, ``Sigma`` or
+``Sigma^{-1}``), evaluated by :class:`.equivalents.SpectralContour`; per dimension:
+
+* ``KL(p_gen || p)/d = 1/2 [ (1/d) tr(Sigma^{-1} g(C)) - 1 + (1/d) ln det Sigma - (1/d) tr ln g(C) ]``,
+* ``KL(p || p_gen)/d = 1/2 [ (1/d) tr(Sigma g(C)^{-1}) - 1 - (1/d) ln det Sigma + (1/d) tr ln g(C) ]``,
+* ``train_t = (1/d) tr[w_t^2 (a C + s) - 2 sqrt(s) w_t + 1]``,
+  ``test_t = (a/d) tr(Sigma w_t^2) + (1/d) tr[s w_t^2 - 2 sqrt(s) w_t + 1]``,
+
+with ``g`` and ``w_t`` from :mod:`.chain`.  For ``N < d`` the atom of ``C`` at 0 enters through ``g(0)``;
+``g(0) = 0`` exactly when ``c = 0``, ``tau = inf`` and the posterior sampler variance is used, and then
+both KLs are ``math.inf``.  With a learned mean (the default of :func:`.chain.simulate`) the limit is the
+same; finite-``d`` differences are ``O(1/N)`` per dimension.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import digamma
+
+from .chain import Schedule, Training, check_spectrum, denoiser_weights, generated_spectrum, linear_schedule
+from .equivalents import SpectralContour
+
+
+@dataclass(frozen=True)
+class LinearTheory:
+    """Proportional-limit values, per dimension: KLs and per-step losses (arrays over ``t = 1..T``)."""
+
+    N: int
+    d: int
+    training: Training
+    kl_gen_true: float
+    kl_true_gen: float
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+
+    @property
+    def train_loss_sum(self) -> float:
+        return float(self.train_loss.sum())
+
+    @property
+    def test_loss_sum(self) -> float:
+        return float(self.test_loss.sum())
+
+
+def _log_on_contour(gz: np.ndarray) -> np.ndarray:
+    """``ln g`` continuous along the contour; raises if ``g`` winds around 0 (a zero inside the contour)."""
+    arg = np.unwrap(np.angle(gz))
+    if abs(arg[0]) > 1.0 or abs(arg[-1]) > 1.0:
+        raise RuntimeError("proportional_limit: g(z) vanishes inside the contour; reduce h")
+    return np.log(np.abs(gz)) + 1j * arg
+
+
+def proportional_limit(spectrum, N: int, schedule: Schedule | None = None,
+                       training: Training | None = None, h: float = 0.5) -> LinearTheory:
+    """Deterministic-equivalent values of the KLs (per dimension) and of the per-step losses."""
+    lam = check_spectrum(spectrum)
+    if not N > 0:
+        raise ValueError(f"N: must be > 0, got {N}")
+    schedule = linear_schedule() if schedule is None else schedule
+    training = Training() if training is None else training
+    sc = SpectralContour(lam, N, h=h)
+    z = sc.z
+
+    gz, _ = generated_spectrum(z, schedule, training)
+    g0 = float(generated_spectrum(np.zeros(1), schedule, training)[0][0])
+    exact_zero = training.c == 0 and math.isinf(training.tau) and schedule.sigma2[0] == 0
+    mean_log_lam = float(np.mean(np.log(lam)))
+    if sc.atom > 0 and exact_zero:
+        kl_gt = kl_tg = math.inf
+    else:
+        # g(0) only matters through the atom at 0, which exists for N < d
+        at0 = sc.atom > 0
+        lng = _log_on_contour(gz)
+        tr_lng = sc.trace(lng, f0=math.log(g0) if at0 else None)
+        kl_gt = 0.5 * (sc.trace(gz, f0=g0, b=1 / lam) - 1 + mean_log_lam - tr_lng)
+        kl_tg = 0.5 * (sc.trace(1 / gz, f0=1 / g0 if at0 else None, b=lam) - 1 - mean_log_lam + tr_lng)
+
+    w = denoiser_weights(z, schedule, training)
+    w0 = denoiser_weights(np.zeros(1), schedule, training)[:, 0]
+    a, s = schedule.abar[:, None], schedule.s[:, None]
+    rs = np.sqrt(s)
+    common = s * w * w - 2 * rs * w + 1
+    common0 = schedule.s * w0**2 - 2 * np.sqrt(schedule.s) * w0 + 1
+    train = sc.trace(common + a * z * w * w, f0=common0)
+    test = sc.trace(common, f0=common0) + schedule.abar * sc.trace(w * w, f0=w0**2, b=lam)
+    return LinearTheory(int(N), lam.size, training, float(kl_gt), float(kl_tg), train, test)
+
+
+def wishart_kl(N: int, d: int):
+    """Exact ``(E KL(p_gen || p), E KL(p || p_gen))`` when ``p_gen = N(mu, C)``, ``C`` the known-mean sample covariance.
+
+    ``E KL(p_gen||p) = -1/2 [sum_{i=1..d} digamma((N-i+1)/2) + d ln 2 - d ln N]`` (finite for ``N >= d``),
+    ``E KL(p||p_gen) = 1/2 [d N/(N-d-1) - d] + 1/2 [same sum]`` (finite for ``N >= d + 2``); ``math.inf`` otherwise.
+    """
+    if int(N) != N or N <= 0:
+        raise ValueError(f"N: must be a positive integer, got {N}")
+    if int(d) != d or d <= 0:
+        raise ValueError(f"d: must be a positive integer, got {d}")
+    if N < d:
+        return math.inf, math.inf
+    i = np.arange(1, d + 1)
+    psi_sum = float(np.sum(digamma((N - i + 1) / 2.0))) + d * math.log(2.0) - d * math.log(N)
+    gen_true = -0.5 * psi_sum
+    true_gen = 0.5 * (d * N / (N - d - 1) - d) + 0.5 * psi_sum if N >= d + 2 else math.inf
+    return gen_true, true_gen
+
+
+def wishart_kl_limit(psi):
+    """Per-dimension limits for ``psi = N/d > 1``: ``1/2 [1 + (psi-1) ln(1-1/psi)]`` and
+    ``1/2 [1/(psi-1) - 1 - (psi-1) ln(1-1/psi)]``; both ``~ 1/(4 psi)`` for large ``psi``."""
+    psi = np.asarray(psi, float)
+    if np.any(~(psi > 1)):
+        raise ValueError("psi: must be > 1")
+    L = (psi - 1) * np.log1p(-1 / psi)
+    return 0.5 * (1 + L), 0.5 * (1 / (psi - 1) - 1 - L)
