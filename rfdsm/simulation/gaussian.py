@@ -84,15 +84,20 @@ def mehler_sum(coefficients: np.ndarray, gamma: np.ndarray, diagonal: np.ndarray
     total = np.zeros_like(gamma)
     power = np.ones_like(gamma)
     for c in coefficients:
-        total += power * (c.T @ c)
+        term = c.T @ c
+        term *= power  # in place: one p×p temporary
+        total += term
         power *= gamma
     total /= n
     np.fill_diagonal(total, diagonal)
     return total
 
 
+# Serial on purpose: these loops take tens of ms, and a Numba (OpenMP) parallel region leaves spinning threads that
+# slow the LAPACK calls after it several-fold on a small machine.
 @njit(cache=True)
 def _closed_form_kernel(kernel, q, gamma):
+    """``kernel(γ_kl, q_k, q_l)`` for every pair."""
     p = q.size
     out = np.empty((p, p))
     for k in range(p):
@@ -103,14 +108,31 @@ def _closed_form_kernel(kernel, q, gamma):
 
 @njit(cache=True)
 def _hermite_rows(hermite, q, order):
-    out = np.empty((order + 1, 1, q.size))
+    """``c_j(q_k)/√j!`` of every row, shape ``(p, order + 1)``."""
+    out = np.empty((q.size, order + 1))
     for k in range(q.size):
         c = hermite(q[k], order)
         norm = 1.0
         for j in range(order + 1):
             if j > 0:
                 norm *= math.sqrt(j)
-            out[j, 0, k] = c[j] / norm
+            out[k, j] = c[j] / norm
+    return out
+
+
+@njit(cache=True)
+def _mehler_pairs(coefficients, gamma, diagonal):
+    """``Σ_j c_j[k] c_j[l] γ_kl^j`` by Horner for every pair (one point: cheaper than ``mehler_sum``'s rank-one GEMMs)."""
+    p, top = coefficients.shape
+    out = np.empty((p, p))
+    for k in range(p):
+        out[k, k] = diagonal[k]
+        for l in range(k):
+            total = 0.0
+            for j in range(top - 1, -1, -1):
+                total = total * gamma[k, l] + coefficients[k, j] * coefficients[l, j]
+            out[k, l] = total
+            out[l, k] = total
     return out
 
 
@@ -120,7 +142,7 @@ def feature_kernel(module, q: np.ndarray, gamma: np.ndarray) -> np.ndarray:
         return _closed_form_kernel(module.kernel, q, gamma)
     coefficients = _hermite_rows(module.hermite, q, mehler_order(gamma))
     diagonal = np.array([module.moments(qk)[2] for qk in q])
-    return mehler_sum(coefficients, gamma, diagonal)
+    return _mehler_pairs(coefficients, gamma, diagonal)
 
 
 @njit(cache=True)
