@@ -1,0 +1,140 @@
+"""Theory versus simulation: simulated errors at several sizes ``d`` next to the asymptotic learning curve.
+
+``compare`` runs ``rfdsm.simulate`` at every ``(d, ψp)`` and evaluates the theory (any function with the signature
+``learning_curve(activation, t, psi_n, psi_p, m=math.inf, lam=1e-3)`` returning arrays ``.test``, ``.train``,
+``.train_ridge``, ``.score``; by default ``rfdsm.learning_curve``). Deviations are reported in units of the standard
+error over seeds, ``z = (simulated − theory)/se``, at each size and for the finite-size extrapolation
+
+    ε(d) = ε_∞ + c/d   (weighted least squares over the sizes; with two sizes ε_∞ = (d2 ε2 − d1 ε1)/(d2 − d1)),
+
+because the simulated means carry ``O(1/d)`` finite-size corrections while their standard errors, thanks to the exact
+expectations over test points (and over noises for ``m = ∞``), also shrink like ``1/d``: at one size the ratio of the
+two does not go to zero as ``d`` grows, only with more seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from rfdsm.simulation import simulate
+from rfdsm.simulation.run import check_m
+from rfdsm.validate import count, positive, positive_array
+
+#: The errors compared (the score error is ``(ε_test − a²)/h`` on both sides, so it adds nothing).
+COMPARED = ("test", "train", "train_ridge")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Simulated means/standard errors ``[error][size, ψp]``, theory ``[error][ψp]``, extrapolation and z-scores."""
+
+    activation: str
+    t: float
+    psi_n: float
+    psi_p: np.ndarray
+    m: float
+    lam: float
+    sizes: tuple
+    seeds: int
+    theory: dict
+    mean: dict
+    se: dict
+    extrapolated: dict
+    extrapolated_se: dict
+
+    def z(self, error: str) -> np.ndarray:
+        """``(simulated − theory)/se`` at every size and ψp, shape ``(len(sizes), len(psi_p))``."""
+        return (self.mean[error] - self.theory[error]) / self.se[error]
+
+    def z_extrapolated(self, error: str) -> np.ndarray:
+        """``(ε_∞ − theory)/se(ε_∞)`` of the ``1/d`` extrapolation at every ψp."""
+        return (self.extrapolated[error] - self.theory[error]) / self.extrapolated_se[error]
+
+    def table(self) -> str:
+        """One line per ψp: theory, simulation ± se and z at each size, extrapolation and its z (test error first)."""
+        lines = [f"{self.activation}, t = {self.t:g}, ψn = {self.psi_n:g}, m = {self.m:g}, λ = {self.lam:g}, "
+                 f"{self.seeds} seeds, d = {', '.join(map(str, self.sizes))}"]
+        for error in COMPARED:
+            lines.append(f"  {error}:")
+            z, zx = self.z(error), self.z_extrapolated(error)
+            for j, x in enumerate(self.psi_p):
+                cells = "  ".join(
+                    f"d={d}: {self.mean[error][i, j]:.5f}±{self.se[error][i, j]:.5f} (z={z[i, j]:+.1f})"
+                    for i, d in enumerate(self.sizes)
+                )
+                lines.append(f"    ψp={x:<6g} theory {self.theory[error][j]:.5f}  {cells}  "
+                             f"1/d→0: {self.extrapolated[error][j]:.5f}±{self.extrapolated_se[error][j]:.5f} "
+                             f"(z={zx[j]:+.1f})")
+        return "\n".join(lines)
+
+
+def default_theory():
+    """``rfdsm.learning_curve``, imported when first needed (the theory may be added after this module)."""
+    import rfdsm
+
+    theory = getattr(rfdsm, "learning_curve", None)
+    if theory is None:
+        raise ValueError(
+            "theory: rfdsm.learning_curve is not available in this version; pass theory= a function with its "
+            "signature (e.g. tests/reference_equations.py: learning_curve)"
+        )
+    return theory
+
+
+def extrapolate(sizes, mean: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least-squares fit ``mean[i] = ε_∞ + c/d_i`` (weights ``1/se²``) at every column: ``(ε_∞, se(ε_∞))``."""
+    x = 1.0 / np.asarray(sizes, dtype=float)
+    out, out_se = np.empty(mean.shape[1]), np.empty(mean.shape[1])
+    for j in range(mean.shape[1]):
+        design = np.column_stack([np.ones_like(x), x]) / se[:, j, None]
+        covariance = np.linalg.inv(design.T @ design)
+        out[j] = (covariance @ design.T @ (mean[:, j] / se[:, j]))[0]
+        out_se[j] = math.sqrt(covariance[0, 0])
+    return out, out_se
+
+
+def compare(
+    activation: str,
+    t: float,
+    psi_n: float,
+    psi_p,
+    m=1,
+    lam: float = 1e-3,
+    sizes=(100, 400),
+    seeds: int = 10,
+    *,
+    theory=None,
+    seed: int = 0,
+    progress: bool = True,
+) -> Comparison:
+    """Simulate at every size in ``sizes`` and every ``ψp`` and set the results against ``theory`` (module docstring)."""
+    t = positive("t", t)
+    psi_n = positive("psi_n", psi_n)
+    psi_p = positive_array("psi_p", psi_p).ravel()
+    m = check_m(m)
+    lam = positive("lam", lam)
+    sizes = tuple(count("sizes", d) for d in np.atleast_1d(sizes).tolist())
+    if len(set(sizes)) < 2:
+        raise ValueError(f"sizes: need at least two different sizes d for the 1/d extrapolation, got {sizes!r}")
+    seeds = count("seeds", seeds, minimum=2)
+    theory = default_theory() if theory is None else theory
+    curve = theory(activation, t, psi_n, psi_p, m=m, lam=lam)
+    mean = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}
+    se = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}
+    jobs = [(i, j) for i in range(len(sizes)) for j in range(psi_p.size)]
+    for i, j in tqdm(jobs, desc=f"compare m={m:g}", disable=not progress):
+        run = simulate(activation, t, sizes[i], psi_n, psi_p[j], m, lam, seeds, seed=seed, progress=False)
+        for e in COMPARED:
+            mean[e][i, j], se[e][i, j] = getattr(run, e), getattr(run, f"{e}_se")
+    extrapolated, extrapolated_se = {}, {}
+    for e in COMPARED:
+        extrapolated[e], extrapolated_se[e] = extrapolate(sizes, mean[e], se[e])
+    return Comparison(
+        activation, t, psi_n, psi_p, m, lam, sizes, seeds,
+        {e: np.asarray(getattr(curve, e), dtype=float) for e in COMPARED},
+        mean, se, extrapolated, extrapolated_se,
+    )

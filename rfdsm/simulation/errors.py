@@ -1,0 +1,33 @@
+"""Test and score errors of a trained random-features score, as exact Gaussian expectations over the test point.
+
+The score is ``s(y) = B ρ(W y/√d)`` with ``B = −Sᵀ``. For ``y ~ N(0, I_d)`` (every ``P_t`` of isotropic data), with the
+feature kernel ``K = E ρ(u) ρ(u)ᵀ`` of ``u = W y/√d`` (``rfdsm.simulation.gaussian.feature_kernel``) and, by Stein's
+lemma, ``E[y ρ(u_k)] = (w_k/√d) E ρ'(u_k) = (w_k/√d) D_k`` with ``D_k = μ1(q_k)/√q_k`` (``μ1(q) = E[g ρ(√q g)]``):
+
+    ε_score = (1/d) E‖s(y) + y‖² = 1 + [⟨S, K S⟩ − (2/√d) Σ_k D_k ⟨s_k, w_k⟩] / d     (s_k, w_k rows of S, W)
+
+For the test error ``y = a x + √h z`` and ``E[z ρ(u_k)] = √h (w_k/√d) D_k``, which gives
+``ε_test = (1/d) E‖√h s(y) + z‖² = 1 + h (ε_score − 1) = a² + h ε_score`` term by term: the identity of
+MODELS.md §1 holds for these expectations to round-off. Nothing here is Monte Carlo.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rfdsm.simulation.gaussian import correlations, feature_kernel
+
+
+def population_errors(module, W: np.ndarray, S: np.ndarray, t: float) -> tuple[float, float]:
+    """``(ε_test, ε_score)`` of the score ``−Sᵀ ρ(W y/√d)`` at time ``t``."""
+    d = W.shape[1]
+    q, gamma = correlations(W)
+    K = feature_kernel(module, q, gamma)
+    slope = np.array([module.moments(qk)[1] for qk in q]) / np.sqrt(q)
+    quadratic = float(np.einsum("ij,ij->", S, K @ S))
+    cross = float(slope @ np.einsum("ij,ij->i", S, W)) / math.sqrt(d)
+    score = 1.0 + (quadratic - 2.0 * cross) / d
+    a2 = math.exp(-2.0 * t)
+    return a2 + (1.0 - a2) * score, score

@@ -1,0 +1,83 @@
+"""Training of the random-features score by its closed-form ridge solution (MODELS.md §1).
+
+With features ``F_ij = ρ(W y_ij/√d)``, ``U = (1/nm) Σ F Fᵀ`` and ``V = (1/(√h nm)) Σ F zᵀ`` the minimiser of the
+loss is ``B = A/√p = −Vᵀ (U + λ I_p)^{−1}``; it is computed as ``B = −Sᵀ`` with ``S = (U + λ I)^{−1} V`` by a
+Cholesky factorisation (LAPACK ``potrf``/``potrs``), never an explicit inverse.
+
+For ``m = ∞`` the sums over the noises become expectations over ``z`` at each data point, computed exactly
+(``rfdsm.simulation.gaussian``): with means ``μ_ik = a w_k·x_i/√d`` and ``σ_k = √(h q_k)``,
+``U_∞ = (1/n) Σ_i E_z[ρ(u_i) ρ(u_i)ᵀ]`` (Mehler sum) and, by Stein's lemma ``E_z[z ρ(u_k)] = √h (w_k/√d) E ρ'(u_k)``
+with ``E ρ'(μ + σ g) = c_1(μ, σ)/σ``, ``V_∞ = diag((1/n) Σ_i c_1(μ_ik, σ_k)/σ_k) W/√d``.
+
+Train errors by traces (no residual matrix): with ``z2 = (1/nm) Σ ‖z_ij‖²`` (``= d`` for ``m = ∞``)
+
+    ε_train_ridge = (z2 − h ⟨S, V⟩)/d,     ε_train = ε_train_ridge − h λ ‖S‖²_F / d,
+
+because ``tr(B U Bᵀ) = ⟨S, (U + λ − λ) S⟩ = ⟨S, V⟩ − λ‖S‖²`` and the ridge term is ``h λ ‖B‖²_F / d``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.blas import dsyrk
+
+from rfdsm.simulation.gaussian import correlations, mehler_order, mehler_sum, shifted_hermite
+
+
+@dataclass(frozen=True)
+class Moments:
+    """``U`` (upper triangle at least), ``V`` and ``z2`` of one training set."""
+
+    U: np.ndarray
+    V: np.ndarray
+    z2: float
+
+
+def features(rho, W: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``F = ρ(W Yᵀ/√d)`` (``p × N`` for ``N`` points, the rows of ``Y``): one GEMM, then the Numba ufunc in place."""
+    F = (W * (1.0 / math.sqrt(W.shape[1]))) @ Y.T
+    rho(F, out=F)
+    return F
+
+
+def sampled_moments(rho, W: np.ndarray, X: np.ndarray, Z: np.ndarray, a: float, h: float) -> Moments:
+    """Moments of the training set ``y_ij = a x_i + √h z_ij``, ``Z`` of shape ``(n, m, d)``."""
+    n, m, d = Z.shape
+    noise = Z.reshape(n * m, d)
+    Y = (a * X[:, None, :] + math.sqrt(h) * Z).reshape(n * m, d)
+    F = features(rho, W, Y)
+    # SYRK on the Fortran-ordered view Fᵀ: half the flops of F @ F.T, upper triangle only (all Cholesky reads).
+    U = dsyrk(1.0 / (n * m), F.T, trans=1)
+    V = (F @ noise) * (1.0 / (math.sqrt(h) * n * m))
+    return Moments(U, V, float(np.einsum("ij,ij->", noise, noise)) / (n * m))
+
+
+def averaged_moments(rho, W: np.ndarray, X: np.ndarray, a: float, h: float) -> Moments:
+    """Moments with the expectation over the noise of every data point (``m = ∞``), exact up to ``MEHLER_TOL``."""
+    d = W.shape[1]
+    q, gamma = correlations(W)
+    sigma = np.sqrt(h * q)
+    mu = (a / math.sqrt(d)) * (X @ W.T)
+    coefficients, second = shifted_hermite(rho, mu, sigma, mehler_order(gamma))
+    U = mehler_sum(coefficients, gamma, second.mean(axis=0))
+    slope = coefficients[1].mean(axis=0) / sigma
+    V = (slope[:, None] / math.sqrt(d)) * W
+    return Moments(U, V, float(d))
+
+
+def fit(moments: Moments, lam: float) -> np.ndarray:
+    """``S = (U + λ I)^{−1} V`` by Cholesky (the trained score is ``s(y) = −Sᵀ ρ(W y/√d)``)."""
+    C = moments.U.copy()
+    C[np.diag_indices_from(C)] += lam
+    return cho_solve(cho_factor(C, lower=False, overwrite_a=True, check_finite=False), moments.V, check_finite=False)
+
+
+def train_errors(moments: Moments, S: np.ndarray, lam: float, h: float) -> tuple[float, float]:
+    """``(ε_train, ε_train_ridge)`` by the trace formulas of the module docstring."""
+    d = S.shape[1]
+    ridge = (moments.z2 - h * float(np.einsum("ij,ij->", S, moments.V))) / d
+    return ridge - h * lam * float(np.einsum("ij,ij->", S, S)) / d, ridge

@@ -1,0 +1,86 @@
+"""Theory versus simulation of RF-DSM learning curves: simulated points with error bars on the theory curves.
+
+    python scripts/fig_agreement.py                      # tanh, t = 0.3, ψn = 1, m = 1, 4, ∞, d = 100 and 400
+    python scripts/fig_agreement.py --theory reference   # the independent REFERENCE.md solver of tests/
+
+``--theory rfdsm`` uses ``rfdsm.learning_curve``; ``auto`` (default) uses it when the package has it and the
+REFERENCE.md solver otherwise. Writes the figure and a text report of the deviations in standard errors (at each ``d``
+and for the ``1/d`` extrapolation, see ``rfdsm.compare``) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import rfdsm  # noqa: E402
+from rfdsm.compare import compare  # noqa: E402
+
+
+def theory_function(name: str):
+    """``rfdsm.learning_curve`` or the REFERENCE.md solver of ``tests/reference_equations.py``."""
+    if name == "rfdsm" or (name == "auto" and hasattr(rfdsm, "learning_curve")):
+        return rfdsm.learning_curve, "rfdsm.learning_curve"
+    from tests.reference_equations import learning_curve
+
+    return learning_curve, "REFERENCE.md equations (tests/reference_equations.py)"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--activation", default="tanh")
+    parser.add_argument("--t", type=float, default=0.3)
+    parser.add_argument("--psi-n", type=float, default=1.0)
+    parser.add_argument("--psi-p", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0])
+    parser.add_argument("--m", nargs="+", default=["1", "4", "inf"])
+    parser.add_argument("--lam", type=float, default=1e-3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 400])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--theory", choices=["auto", "rfdsm", "reference"], default="auto")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "agreement")
+    args = parser.parse_args(argv)
+    theory, label = theory_function(args.theory)
+    ms = [math.inf if m == "inf" else int(m) for m in args.m]
+    args.out.mkdir(parents=True, exist_ok=True)
+    fine = np.geomspace(min(args.psi_p) / 1.5, max(args.psi_p) * 1.2, 120)
+    a2 = math.exp(-2 * args.t)
+    figure, axes = plt.subplots(1, len(ms), figsize=(5 * len(ms), 4.2), squeeze=False)
+    report = [f"theory: {label}"]
+    for ax, m in zip(axes[0], ms):
+        result = compare(args.activation, args.t, args.psi_n, args.psi_p, m, args.lam, args.sizes, args.seeds,
+                         theory=theory, seed=args.seed)
+        report.append(result.table())
+        curve = theory(args.activation, args.t, args.psi_n, fine, m=m, lam=args.lam)
+        for error, color in (("test", "C0"), ("train", "C3")):
+            ax.plot(fine, getattr(curve, error), color=color, lw=1.2, label=f"{error} (theory)")
+            for i, (d, marker) in enumerate(zip(result.sizes, "os^vD")):
+                ax.errorbar(result.psi_p * (1 + 0.02 * i), result.mean[error][i], yerr=result.se[error][i],
+                            fmt=marker, ms=4, color=color, mfc="white" if i == 0 else color, capsize=2, lw=0.8,
+                            label=f"{error}, d = {d}")
+        ax.axhline(a2, color="gray", ls=":", lw=1, label="a² (exact score)")
+        ax.set(xscale="log", yscale="log", xlabel="ψp = p/d", title=f"m = {m:g}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("error")
+    axes[0][0].legend(fontsize=7)
+    figure.suptitle(f"RF-DSM, {args.activation}, t = {args.t:g}, ψn = {args.psi_n:g}, λ = {args.lam:g}, "
+                    f"{args.seeds} seeds; theory: {label}", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(args.out / "agreement.png", dpi=130)
+    (args.out / "agreement.txt").write_text("\n".join(report) + "\n")
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()
