@@ -4,8 +4,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.build import generate_models
-from derive.emit import GENERATED
 from derive.models import MODELS
 from derive.pencil import Pencil, atoms, check_identity
 
@@ -103,10 +101,3 @@ def test_identity_check_catches_a_wrong_target():
     P = mp_pencil()
     wrong = lambda a, q: np.linalg.inv(a["W"] @ a["W"].T - (q["z"] + 1e-6) * np.eye(a["W"].shape[0]))  # noqa: E731
     assert check_identity(P, ("u", "u"), wrong, d=10, params={"z": -0.5, "psi": 0.5}) > 1e-8
-
-
-def test_generated_models_are_reproducible(tmp_path):
-    paths = generate_models(tmp_path)
-    assert {p.name for p in paths} == {p.name for p in (GENERATED / "models").glob("*.py")} - {"__init__.py"}
-    for path in list(paths) + [tmp_path / "models" / "__init__.py"]:
-        assert path.read_bytes() == (GENERATED / "models" / path.name).read_bytes(), path.name
