@@ -18,6 +18,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -71,6 +72,7 @@ def main(argv=None) -> None:
                             label=f"{error}, d = {d}")
         ax.axhline(a2, color="gray", ls=":", lw=1, label="a² (exact score)")
         ax.set(xscale="log", yscale="log", xlabel="ψp = p/d", title=f"m = {m:g}")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # log minor labels overlap
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel("error")
     axes[0][0].legend(fontsize=7)
