@@ -2,11 +2,14 @@
 simulations that check them. See README.md."""
 
 from rfdsm import distance, gaussians, linear
+from rfdsm.compare import compare
 from rfdsm.constants import Constants, constants
 from rfdsm.curves import LearningCurve, PhaseDiagram, learning_curve, phase_diagram
+from rfdsm.generation import generate
+from rfdsm.simulation import Simulation, simulate
 from rfdsm.solver import ConvergenceError
 
 __all__ = [
-    "Constants", "ConvergenceError", "LearningCurve", "PhaseDiagram", "constants", "distance", "gaussians",
-    "learning_curve", "linear", "phase_diagram",
+    "Constants", "ConvergenceError", "LearningCurve", "PhaseDiagram", "Simulation", "compare", "constants",
+    "distance", "gaussians", "generate", "learning_curve", "linear", "phase_diagram", "simulate",
 ]

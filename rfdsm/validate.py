@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def positive_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
 
 def count(name: str, value, *, minimum: int = 1) -> int:
     """``value`` as an int ``≥ minimum`` (booleans and non-integral floats are refused)."""
-    if isinstance(value, bool) or not float(value).is_integer() if isinstance(value, (int, float)) else True:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
         raise ValueError(f"{name}: expected an integer, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name}: must be ≥ {minimum}, got {value!r}")
