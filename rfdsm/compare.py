@@ -21,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rfdsm.simulation import simulate
-from rfdsm.simulation.run import check_m
+from rfdsm.validate import noise_samples
 from rfdsm.validate import count, positive, positive_array
 
 #: The errors compared (the score error is ``(ε_test − a²)/h`` on both sides, so it adds nothing).
@@ -115,7 +115,7 @@ def compare(
     t = positive("t", t)
     psi_n = positive("psi_n", psi_n)
     psi_p = positive_array("psi_p", psi_p).ravel()
-    m = check_m(m)
+    m = noise_samples(m)
     lam = positive("lam", lam)
     sizes = tuple(count("sizes", d) for d in np.atleast_1d(sizes).tolist())
     if len(set(sizes)) < 2:

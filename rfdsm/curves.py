@@ -19,7 +19,7 @@ import numpy as np
 
 from rfdsm import solver
 from rfdsm.constants import Constants, constants
-from rfdsm.validate import positive, positive_array
+from rfdsm.validate import noise_samples, positive, positive_array
 
 #: Relative residual at which a point counts as solved. Where ψp ≫ ψn the unknowns grow like 1/λ and the residual
 #: of the double-precision fixed point stalls near 1e-16 · cond(J) · ‖x‖, above the solver's default 1e-12.
@@ -50,17 +50,6 @@ class LearningCurve:
     iterations: np.ndarray
 
 
-def check_m(m) -> float:
-    """``m`` as a float: a positive integer or ``math.inf``."""
-    if isinstance(m, bool) or not isinstance(m, (int, float, np.integer, np.floating)):
-        raise ValueError(f"m: expected a positive integer or math.inf, got {m!r}")
-    if m == math.inf:
-        return math.inf
-    if not (math.isfinite(m) and float(m).is_integer() and m >= 1):
-        raise ValueError(f"m: expected a positive integer or math.inf, got {m!r}")
-    return float(m)
-
-
 def learning_curve(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: float = 1e-3) -> LearningCurve:
     """Test, train, ridge-train and score errors at every point of ``np.broadcast(psi_n, psi_p)``.
 
@@ -70,7 +59,7 @@ def learning_curve(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: flo
     """
     t = positive("t", t)
     lam = positive("lam", lam)
-    m = check_m(m)
+    m = noise_samples(m)
     psi_n, psi_p = np.broadcast_arrays(positive_array("psi_n", psi_n), positive_array("psi_p", psi_p))
     consts = constants(activation, t)
     params = {

@@ -31,7 +31,8 @@ from tqdm.auto import tqdm
 
 from rfdsm.activations import load
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments
-from rfdsm.simulation.run import check_m, sizes
+from rfdsm.simulation.run import sizes
+from rfdsm.validate import noise_samples
 from rfdsm.validate import count, positive
 
 #: Memorisation criterion on the nearest/second-nearest distance ratio.
@@ -152,7 +153,7 @@ def generate(
     the memorised fraction (module docstring). Reproducible from ``seed``."""
     module = load(activation)
     d, n, p = sizes(d, psi_n, psi_p)
-    m = check_m(m)
+    m = noise_samples(m)
     lam = positive("lam", lam)
     samples = count("samples", samples)
     steps = count("steps", steps, minimum=2)

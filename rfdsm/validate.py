@@ -45,3 +45,10 @@ def count(name: str, value, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name}: must be ≥ {minimum}, got {value!r}")
     return int(value)
+
+
+def noise_samples(m) -> float:
+    """The number ``m`` of noise samples per data point: a positive integer, or ``math.inf``."""
+    if isinstance(m, float) and math.isinf(m) and m > 0:
+        return math.inf
+    return count("m", m)

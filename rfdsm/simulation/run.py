@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from rfdsm.activations import load
 from rfdsm.simulation.errors import population_errors
 from rfdsm.simulation.ridge import averaged_moments, fit, sampled_moments, train_errors
-from rfdsm.validate import count, positive
+from rfdsm.validate import count, noise_samples, positive
 
 #: The errors ``simulate`` reports, in this order.
 ERRORS = ("test", "train", "train_ridge", "score")
@@ -46,13 +46,6 @@ class Simulation:
     score: float
     score_se: float
     per_seed: dict = field(repr=False)
-
-
-def check_m(m) -> float:
-    """``m`` as a positive integer or ``math.inf``."""
-    if isinstance(m, float) and math.isinf(m) and m > 0:
-        return math.inf
-    return count("m", m)
 
 
 def sizes(d, psi_n, psi_p) -> tuple[int, int, int]:
@@ -111,7 +104,7 @@ def simulate(
     module = load(activation)
     t = positive("t", t)
     d, n, p = sizes(d, psi_n, psi_p)
-    m = check_m(m)
+    m = noise_samples(m)
     lam = positive("lam", lam)
     seeds = count("seeds", seeds)
     seed = count("seed", seed, minimum=0)
