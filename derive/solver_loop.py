@@ -57,6 +57,16 @@ def _newton(x, p, tol, maxiter):
         return x, NOT_FINITE, norm, 0
     for it in range(maxiter + 1):
         if norm <= tol * max(1.0, numpy.sqrt(numpy.sum(numpy.abs(x) ** 2))):
+            if norm == 0.0:
+                return x, CONVERGED, norm, it
+            # One more step, kept if it does not raise the residual: where J is ill-conditioned a small residual
+            # still leaves an error of ‖J^{-1}‖ ‖r‖ in x, and Newton's quadratic convergence removes most of it.
+            step, ok = _linear_solve(jacobian(x, p), -r)
+            if ok:
+                polished = x + step
+                n_polished = numpy.sqrt(numpy.sum(numpy.abs(residual(polished, p)) ** 2))
+                if n_polished <= norm:
+                    return polished, CONVERGED, n_polished, it + 1
             return x, CONVERGED, norm, it
         if it == maxiter:
             break
@@ -77,28 +87,32 @@ def _newton(x, p, tol, maxiter):
     return x, MAX_ITERATIONS, norm, maxiter
 
 
+#: Newton steps allowed at each step of a continuation (and for a warm start): needing more means the step was too
+#: long, and a long step risks landing on another (unphysical) solution of the fixed-point equations.
+STEP_ITERATIONS = 8
+
+
 @numba.njit(cache=True)
-def _continue(x, p, index, start, tol, maxiter):
-    """Newton at ``p`` reached by continuation in ``p[index]`` from ``start`` (``index < 0``: plain Newton from ``x``)."""
-    if index < 0:
-        return _newton(x, p, tol, maxiter)
-    q = p.copy()
-    target = p[index]
-    delta = start - target
-    q[index] = start
-    x, status, norm, total = _newton(x, q, tol, maxiter)
-    if status != CONVERGED:
-        return x, status, norm, total
-    fraction = 1.0
-    shrink = 0.5
+def _follow(x, source, target, tol):
+    """From ``x``, the solution at parameters ``source``, to the solution at ``target`` along the segment
+    ``q = target + f (source − target)``: ``f`` falls from 1 to 0 in steps that shrink after a failure and grow after a
+    success; each step starts from the secant prediction through the last two solutions."""
+    delta = source - target
+    fraction, shrink = 1.0, 0.5
+    x_old, f_old = x, 1.0
+    total = 0
+    norm = numpy.inf
     while fraction > 0.0:
         trial = fraction * shrink
-        if trial * abs(delta) <= 1e-3 * abs(target) or trial < 1e-14:
+        if numpy.all(numpy.abs(trial * delta) <= 1e-3 * numpy.abs(target)) or trial < 1e-14:
             trial = 0.0
-        q[index] = target + trial * delta
-        x_new, status, norm, it = _newton(x, q, tol, maxiter)
+        guess = x
+        if f_old > fraction:
+            guess = x + (x - x_old) * ((trial - fraction) / (fraction - f_old))
+        x_new, status, norm, it = _newton(guess, target + trial * delta, tol, STEP_ITERATIONS)
         total += it
         if status == CONVERGED:
+            x_old, f_old = x, fraction
             x, fraction, shrink = x_new, trial, max(shrink * shrink, 0.1)
         else:
             shrink = numpy.sqrt(shrink)
@@ -109,8 +123,10 @@ def _continue(x, p, index, start, tol, maxiter):
 
 @numba.njit(cache=True)
 def solve_points(P, index, start, tol, maxiter, guess, warm):
-    """Solve at every row of ``P``: from ``guess`` (if given) or the previous solution (``warm``), falling back on
-    continuation from ``initial``."""
+    """Solve at every row of ``P``. A point starts from ``guess`` (if given, Newton with ``maxiter`` steps) or from the
+    previous solution (``warm``; Newton with ``STEP_ITERATIONS`` steps); failing that, it follows the segment from the
+    previous point's parameters; failing that, or with nothing to start from, it follows parameter ``index`` from
+    ``start``, where the solution is ``initial`` (plain Newton from ``initial`` if ``index < 0``)."""
     n = P.shape[0]
     X = numpy.empty((n, guess.size), dtype=P.dtype)
     status = numpy.empty(n, dtype=numpy.int64)
@@ -118,31 +134,33 @@ def solve_points(P, index, start, tol, maxiter, guess, warm):
     iterations = numpy.empty(n, dtype=numpy.int64)
     x = guess.copy()
     have = warm
+    previous = P[0]
     for i in range(n):
         s = MAX_ITERATIONS
         it = 0
         x_new = x
         norm = numpy.inf
         if have:
-            x_new, s, norm, it = _newton(x, P[i], tol, maxiter)
+            x_new, s, norm, it = _newton(x, P[i], tol, maxiter if i == 0 else STEP_ITERATIONS)
+            if s != CONVERGED and i > 0:
+                x_new, s, norm, more = _follow(x, previous, P[i], tol)
+                it += more
         if s != CONVERGED:
-            x_new, s, norm, more = _continue(initial(_start(P[i], index, start)), P[i], index,
-                                             start, tol, maxiter)
+            cold = P[i].copy()
+            if index >= 0:
+                cold[index] = start
+            x_new, s, norm, more = _newton(initial(cold), cold, tol, maxiter)
             it += more
+            if s == CONVERGED and index >= 0:
+                x_new, s, norm, more = _follow(x_new, cold, P[i], tol)
+                it += more
         X[i] = x_new
         status[i], norms[i], iterations[i] = s, norm, it
         if s == CONVERGED:
             x = x_new
+            previous = P[i]
             have = True
     return X, status, norms, iterations
-
-
-@numba.njit(cache=True)
-def _start(p, index, start):
-    q = p.copy()
-    if index >= 0:
-        q[index] = start
-    return q
 
 
 @numba.njit(cache=True)

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     _common(p, psi_n="2", psi_p="0.1:10:200")
     p.set_defaults(run=curve)
     p = sub.add_parser("phase", help="phase diagram (generalisation / memorisation / underfitting) in (ψn, ψp)")
-    _common(p, psi_n="0.1:10:100", psi_p="0.1:10:100")
+    _common(p, psi_n="0.1:1000:100", psi_p="0.1:1000:100")
     p.add_argument("--tolerance", type=float, default=0.1,
                    help="generalisation: test error within this relative excess over a² (default: 0.1)")
     p.set_defaults(run=phase)

@@ -3,13 +3,18 @@
 A model's unknowns ``x`` solve ``r(x) = x − [(L0 − η(x))^{-1}]_x = 0`` (PENCILS.md §2). The solver:
 
 - Newton's method with a backtracking line search on ``‖r‖₂`` (Armijo, step halved down to ``2^-20``); it stops on the
-  residual, ``‖r(x)‖₂ ≤ tol · max(1, ‖x‖₂)``, never on the step;
-- continuation in the model's continuation parameter ``c`` (the ridge ``λ``, or ``z``) from its start value ``c0``, where
-  ``η`` is negligible and ``x ≈ [L0^{-1}]_x``: ``c = c_target + f (c0 − c_target)`` with ``f`` shrinking geometrically
-  from 1 to 0 (the shrink factor squares after a success, down to 1/10, and is square-rooted after a failure). For a non-real target
-  (``z`` with ``Im z ≠ 0``) the start is ``Re z + i |c0| sign(Im z)`` instead: the path comes straight down to ``z``
-  far from the real axis, where the branches of the solution meet, so it stays on the Herglotz branch;
-- warm starts along a sweep (the previous point's solution), with continuation as the fallback;
+  residual, ``‖r(x)‖₂ ≤ tol · max(1, ‖x‖₂)``, never on the step, then takes one more step if that lowers the residual
+  (where the Jacobian is ill-conditioned, as at small ridge past an interpolation threshold, a small residual alone
+  leaves an error ``‖J^{-1}‖ ‖r‖`` in ``x``);
+- continuation along a segment of parameters ``q = target + f (source − target)``, ``f`` falling from 1 to 0: each step
+  starts from the secant prediction through the last two solutions and must converge within ``STEP_ITERATIONS``
+  Newton steps, or it is shortened (a long step can land on another, unphysical, solution of the equations). Steps grow
+  tenfold at most after a success;
+- warm starts along a sweep: Newton from the previous point's solution; failing that, continuation along the segment
+  from the previous point; failing that, continuation in the model's continuation parameter ``c`` (the ridge ``λ``, or
+  ``z``) from its start value ``c0``, where ``η`` is negligible and ``x ≈ [L0^{-1}]_x``. For a non-real target (``z``
+  with ``Im z ≠ 0``) the start is ``Re z + i |c0| sign(Im z)`` instead: the path comes straight down to ``z`` far from
+  the real axis, where the branches of the solution meet, so it stays on the Herglotz branch;
 - derivatives ``dg/dp`` by the implicit function theorem and the observables at every point.
 
 Every point has a status (``CONVERGED`` = 0), a residual and an iteration count; a point that does not converge raises

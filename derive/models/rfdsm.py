@@ -9,15 +9,18 @@ Conventions. ``W̃ = W/√d`` (``p × d``), ``X̂ = X/√d``, ``Ẑ = Z/√d``, 
     ε_test        = 1 + (h/d) tr V^T R Ũ R V − (2 h μ1/d) tr V^T R W̃,       (Stein: E ρ(W̃ y) z^T = √h μ1 W̃)
     ε_score       = (ε_test − a²)/h,
 
-with the population feature covariance ``Ũ = μ1² W̃ W̃^T + μ*²``. Every trace above is a normalised block trace of a
-pencil with the deformation ``R_ζ = (U + λ − ζ Ũ)^{-1}`` (``∂_ζ R_ζ = R Ũ R`` and ``∂_λ R = −R²`` at ``ζ = 0``). The
-``−ζ μ1² W̃ W̃^T`` part of the deformation stands in two places, ``(u, w3)`` with ``L0 = −1/(1 − ζ)`` and ``(u, w4)``
-with ``L0 = +1``, so that ``η`` is analytic at ``ζ = 0``.
+with the population feature covariance ``Ũ = μ1² W̃ W̃^T + μ*²``. The traces are normalised block traces of a pencil
+and their derivatives: ``R² = −∂_λ R`` gives the ``μ*²`` part of ``R Ũ R`` and ``λ tr V^T R² V``, and the ``μ1²`` part,
+``tr V^T R W̃ W̃^T R V = ‖W̃^T R V‖²``, is the derivative in a constant ``ζ`` added to the diagonal of the block ``b``
+whose off-diagonal block ``[L^{-1}]_{b e}`` is ``∝ W̃^T R V`` (first-order perturbation: ``∂_ζ [L^{-1}]_{ee} =
+−[L^{-1}]_{eb} [L^{-1}]_{be}``). The pencil at ``ζ = 0`` is unchanged, so no block grows with ``1/λ`` to cancel against
+another (an earlier deformation of ``R`` itself did, and lost 6e-3 relative precision in ε_train at λ = 1e-3).
 
 m = ∞ (PENCILS.md §5): ``U = G G^T/n + h μ1² W̃ W̃^T + s²``, ``G = a μ1 W X/√d + v Ω``, ``V = μ1 W̃``; the block
-``w'`` (``w' = √h μ1 W̃^T u``) has ``[L^{-1}]_{w'w'} = −1 + h μ1² W̃^T R_ζ W̃``, so with ``g = g_{w'w'}``
+``w'`` (``w' = √h μ1 W̃^T u``, ``L0 = −1 + ζ``) has ``[L^{-1}]_{w'w'} = −1 + A``, ``A = h μ1² W̃^T R W̃``, so with
+``g = g_{w'w'}``: ``tr A/d = 1 + g``, ``tr A²/d = 1 + 2 g − ∂_ζ g`` and
 
-    ε_train_ridge = −g,   ε_train = −g + λ ∂_λ g,   ε_test = −1 − 2 g + ∂_ζ g.
+    ε_train_ridge = −g,   ε_train = −g + λ ∂_λ g,   ε_test = −1 − 2 g + (1 + 2 g − ∂_ζ g)/h − μ*² ∂_λ g.
 
 Finite m: rotate the ``m`` noisy copies of each data point by an orthogonal matrix whose first row is ``1/√m`` (the
 loss is invariant). The mean copy has features ``F1 = μ1 W̃ (√m a X + √h Z1) + μ* (√(m κ) Ω1 + √(1 − κ) Ω1')`` and
@@ -27,9 +30,10 @@ target noise ``Z1``; the ``m − 1`` others ``F2 = μ1 √h W̃ Z2 + μ* √(1 �
 
     [L^{-1}]_{e'e'} = Ẑ F̂^T R F̂ Ẑ^T/(ψn m) − Ẑ Ẑ^T,   [L^{-1}]_{w e'} = μ1 W̃^T R F̂ Ẑ^T/√(ψn m)   (F̂ = F/√d),
 
-so that with ``g = g_{e'e'}`` and ``k = g_{w e'}``
+so that with ``g = g_{e'e'}``, ``k = g_{w e'}`` and ``ζ`` on the diagonal of ``w``
 
-    ε_train_ridge = −g/(ψn m),   ε_train = (−g + λ ∂_λ g)/(ψn m),   ε_test = 1 + ∂_ζ g/(ψn m) − 2 √h k/√(ψn m).
+    ε_train_ridge = −g/(ψn m),   ε_train = (−g + λ ∂_λ g)/(ψn m),
+    ε_test = 1 − (∂_ζ g + μ*² ∂_λ g)/(ψn m) − 2 √h k/√(ψn m).
 
 ``m`` enters only through block sizes and coefficients, so one pencil serves every ``m ≥ 1`` (at ``m = 1`` the blocks
 of the other copies have size 0).
@@ -53,56 +57,44 @@ kappa = sp.Symbol("kappa", nonnegative=True)
 zeta = sp.Symbol("zeta", real=True)
 
 _CONTINUATION = (lam, 1e4)
-#: Parameters of the identity checks: sizes ψ·d integral at d = 12 (p = 9, n = 6, n(m − 1) = 12).
+#: Parameters of the identity checks: sizes ψ·d integral at d = 12 (p = 9, n = 6, n(m − 1) = 12); ζ = 0, where the
+#: blocks are the named traces (ζ only marks a derivative).
 _CHECK = {"lam": 0.3, "psi_n": 0.5, "psi_p": 0.75, "m": 3, "h": 0.4, "mu1": 0.6, "mustar2": 0.2, "kappa": 0.45,
-          "zeta": 0.1}
-
-
-def _deformation(P: Pencil) -> None:
-    """``−ζ μ1² W̃ W̃^T`` in the Schur complement on ``u``: ``μ1² ((1 − ζ) − 1) W̃ W̃^T`` from two places."""
-    P.constant("w3", "w3", -1 / (1 - zeta))
-    P.constant("w4", "w4", 1)
-    P.gaussian("u", "w3", "W", mu1)
-    P.gaussian("u", "w4", "W", mu1)
-
-
-def _population(a: dict, q: dict) -> np.ndarray:
-    """``Ũ = μ1² W̃ W̃^T + μ*²``."""
-    return q["mu1"] ** 2 * a["W"] @ a["W"].T + q["mustar2"] * np.eye(a["W"].shape[0])
+          "zeta": 0.0}
 
 
 def _infinite_resolvent(a: dict, q: dict) -> np.ndarray:
-    """``R_ζ = (U_∞ + λ − ζ Ũ)^{-1}``, ``U_∞ = Ĝ Ĝ^T/ψn + h μ1² W̃ W̃^T + s²``, ``Ĝ = a μ1 W̃ X̂ + v Ω̂``."""
+    """``R = (U_∞ + λ)^{-1}``, ``U_∞ = Ĝ Ĝ^T/ψn + h μ1² W̃ W̃^T + s²``, ``Ĝ = a μ1 W̃ X̂ + v Ω̂``."""
     W, h_ = a["W"], q["h"]
     G = np.sqrt(1 - h_) * q["mu1"] * W @ a["X"] + np.sqrt(q["mustar2"] * q["kappa"]) * a["Omega"]
     U = G @ G.T / q["psi_n"] + h_ * q["mu1"] ** 2 * W @ W.T + q["mustar2"] * (1 - q["kappa"]) * np.eye(W.shape[0])
-    return np.linalg.inv(U + q["lam"] * np.eye(W.shape[0]) - q["zeta"] * _population(a, q))
+    return np.linalg.inv(U + q["lam"] * np.eye(W.shape[0]))
 
 
 def build_infinite() -> Pencil:
     a = sp.sqrt(1 - h)
     P = Pencil(
         "rfdsm_infinite",
-        sizes={"u": psi_p, "wp": 1, "w2": 1, "w": 1, "y": psi_n, "w3": 1, "w4": 1},
+        sizes={"u": psi_p, "wp": 1, "w2": 1, "w": 1, "y": psi_n},
         parameters=[lam, psi_n, psi_p, h, mu1, mustar2, kappa, zeta],
         continuation=_CONTINUATION,
         doc="RF-DSM on isotropic Gaussian data with m = infinity noise samples per data point; h = 1 - exp(-2t), "
         "constants mu1, mustar2, kappa of the activation at time t; zeta = 0 except for derivatives.",
     )
-    P.constant("u", "u", mustar2 * (1 - kappa) + lam - zeta * mustar2)
-    P.constant("wp", "wp", -1)
+    P.constant("u", "u", mustar2 * (1 - kappa) + lam)
+    P.constant("wp", "wp", -1 + zeta)
     P.constant("w2", "w", -1)
     P.constant("y", "y", -1)
     P.gaussian("u", "wp", "W", sp.sqrt(h) * mu1)
     P.gaussian("u", "w2", "W", a * mu1)
     P.gaussian("u", "y", "Omega", sp.sqrt(mustar2 * kappa / psi_n))
     P.gaussian("w", "y", "X", 1 / sp.sqrt(psi_n))
-    _deformation(P)
-    g = P.g("wp", "wp")
+    g, g_lam = P.g("wp", "wp"), P.dg("wp", "wp", lam)
+    test = -1 - 2 * g + (1 + 2 * g - P.dg("wp", "wp", zeta)) / h - mustar2 * g_lam
     P.observable("train_ridge", -g)
-    P.observable("train", -g + lam * P.dg("wp", "wp", lam))
-    P.observable("test", -1 - 2 * g + P.dg("wp", "wp", zeta))
-    P.observable("score", (-1 - 2 * g + P.dg("wp", "wp", zeta) - (1 - h)) / h)
+    P.observable("train", -g + lam * g_lam)
+    P.observable("test", test)
+    P.observable("score", (test - (1 - h)) / h)
     P.identity(("u", "u"), _infinite_resolvent, _CHECK)
     P.identity(
         ("wp", "wp"),
@@ -124,10 +116,10 @@ def _finite_features(a: dict, q: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _finite_resolvent(a: dict, q: dict) -> np.ndarray:
-    """``R_ζ = (F̂ F̂^T/(ψn m) + λ − ζ Ũ)^{-1}``."""
+    """``R = (F̂ F̂^T/(ψn m) + λ)^{-1}``."""
     F, _ = _finite_features(a, q)
     eye = np.eye(F.shape[0])
-    return np.linalg.inv(F @ F.T / (q["psi_n"] * q["m"]) + q["lam"] * eye - q["zeta"] * _population(a, q))
+    return np.linalg.inv(F @ F.T / (q["psi_n"] * q["m"]) + q["lam"] * eye)
 
 
 def build_finite() -> Pencil:
@@ -135,14 +127,15 @@ def build_finite() -> Pencil:
     scale = 1 / sp.sqrt(psi_n * m)
     P = Pencil(
         "rfdsm_finite",
-        sizes={"u": psi_p, "w2": 1, "w": 1, "y1": psi_n, "y2": psi_n * (m - 1), "e": 1, "ep": 1, "w3": 1, "w4": 1},
+        sizes={"u": psi_p, "w2": 1, "w": 1, "y1": psi_n, "y2": psi_n * (m - 1), "e": 1, "ep": 1},
         parameters=[lam, psi_n, psi_p, m, h, mu1, mustar2, kappa, zeta],
         continuation=_CONTINUATION,
         doc="RF-DSM on isotropic Gaussian data with m >= 1 noise samples per data point (any real m >= 1 in the "
         "equations); h = 1 - exp(-2t), constants mu1, mustar2, kappa of the activation at time t; zeta = 0 except "
         "for derivatives.",
     )
-    P.constant("u", "u", lam - zeta * mustar2)
+    P.constant("u", "u", lam)
+    P.constant("w", "w", zeta)
     P.constant("w2", "w", -1)
     P.constant("y1", "y1", -1)
     P.constant("y2", "y2", -1)
@@ -158,10 +151,9 @@ def build_finite() -> Pencil:
     # The targets: e' = Ẑ y reads Z F^T R F Z^T (and, against w, W^T R F Z^T).
     P.gaussian("e", "y1", "Z1", 1)
     P.gaussian("e", "y2", "Z2", 1)
-    _deformation(P)
     g, k = P.g("ep", "ep"), P.g("w", "ep")
     norm = psi_n * m
-    test = 1 + P.dg("ep", "ep", zeta) / norm - 2 * sp.sqrt(h) * k / sp.sqrt(norm)
+    test = 1 - (P.dg("ep", "ep", zeta) + mustar2 * P.dg("ep", "ep", lam)) / norm - 2 * sp.sqrt(h) * k / sp.sqrt(norm)
     P.observable("train_ridge", -g / norm)
     P.observable("train", (-g + lam * P.dg("ep", "ep", lam)) / norm)
     P.observable("test", test)
