@@ -22,7 +22,7 @@ def best_of(repeats, f):
 
 def main() -> None:
     psi = np.geomspace(0.1, 10, 200)
-    grid = np.geomspace(0.1, 10, 100)
+    grid = np.geomspace(0.1, 1000, 100)  # the default of `rfdsm phase`
     for m in (1, 4, math.inf):
         rfdsm.learning_curve("tanh", 0.1, 2.0, psi, m=m)  # compile / load the cache
         curve = best_of(5, lambda: rfdsm.learning_curve("tanh", 0.1, 2.0, psi, m=m))

@@ -50,5 +50,5 @@ def plot_phase(diagram: PhaseDiagram, ax=None):
     ax.set_title(f"{curve.activation}, t = {curve.t:g}, m = {m}, λ = {curve.lam:g}")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours(i)) for i in range(len(REGIMES))]
     ax.legend(handles + ax.get_legend_handles_labels()[0], list(REGIMES) + ax.get_legend_handles_labels()[1],
-              loc="lower right", fontsize=8)
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return ax

@@ -68,7 +68,21 @@ def test_phase_diagram_classifies_by_the_documented_rule():
     assert np.all(d.curve.psi_n[3] == psi) and np.all(d.curve.psi_p[:, 5] == psi)
     # the snake order is undone: the grid equals independent curves row by row
     row = rfdsm.learning_curve("tanh", 1.0, psi, psi[7], m=math.inf)
-    np.testing.assert_allclose(d.curve.test[7], row.test, rtol=1e-8)  # both solved to a 1e-10 residual
+    np.testing.assert_allclose(d.curve.test[7], row.test, rtol=1e-8)  # both solved to a 1e-12 residual
+
+
+@pytest.mark.parametrize("m", [1, 3, math.inf])
+def test_every_point_of_a_wide_grid_is_on_the_physical_branch(m):
+    """ε_test ≥ a² and ε_train_ridge ≥ ε_train ≥ 0 everywhere, and a point solved alone (cold continuation in λ) equals
+    the same point reached by warm starts: the fixed-point equations also have unphysical roots (erf, m = 3, ψp = 10,
+    λ = 1e-3 once gave ε_test = 0.48 a² from a long continuation step)."""
+    psi = np.geomspace(0.1, 1000, 25)
+    d = rfdsm.phase_diagram("erf", 0.1, m, 1e-3, psi, psi)
+    c = d.curve
+    assert np.all(c.test >= c.baseline) and np.all(c.train >= 0) and np.all(c.train_ridge >= c.train)
+    alone = rfdsm.learning_curve("erf", 0.1, 1.5, 10.0, m=m)
+    swept = rfdsm.learning_curve("erf", 0.1, 1.5, np.geomspace(7.0, 10.0, 5), m=m)
+    assert float(alone.test) == pytest.approx(swept.test[-1], rel=1e-9)
 
 
 @pytest.mark.parametrize(
