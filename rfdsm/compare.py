@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from rfdsm.curves import learning_curve
 from rfdsm.simulation import simulate
-from rfdsm.validate import noise_samples
-from rfdsm.validate import count, positive, positive_array
+from rfdsm.validate import count, noise_samples, positive, positive_array
 
 #: The errors compared (the score error is ``(ε_test − a²)/h`` on both sides, so it adds nothing).
 COMPARED = ("test", "train", "train_ridge")
@@ -72,19 +72,6 @@ class Comparison:
         return "\n".join(lines)
 
 
-def default_theory():
-    """``rfdsm.learning_curve``, imported when first needed (the theory may be added after this module)."""
-    import rfdsm
-
-    theory = getattr(rfdsm, "learning_curve", None)
-    if theory is None:
-        raise ValueError(
-            "theory: rfdsm.learning_curve is not available in this version; pass theory= a function with its "
-            "signature (e.g. tests/reference_equations.py: learning_curve)"
-        )
-    return theory
-
-
 def extrapolate(sizes, mean: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted least-squares fit ``mean[i] = ε_∞ + c/d_i`` (weights ``1/se²``) at every column: ``(ε_∞, se(ε_∞))``."""
     x = 1.0 / np.asarray(sizes, dtype=float)
@@ -121,7 +108,7 @@ def compare(
     if len(set(sizes)) < 2:
         raise ValueError(f"sizes: need at least two different sizes d for the 1/d extrapolation, got {sizes!r}")
     seeds = count("seeds", seeds, minimum=2)
-    theory = default_theory() if theory is None else theory
+    theory = learning_curve if theory is None else theory
     curve = theory(activation, t, psi_n, psi_p, m=m, lam=lam)
     mean = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}
     se = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}

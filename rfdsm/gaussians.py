@@ -129,36 +129,34 @@ def kernel_density(samples, eps: float) -> GaussianMixture:
 
 
 @numba.njit(cache=True)
+def _pair_exponent(a, b, log_wa, log_wb, i, j):
+    """``log_wa[i] + log_wb[j] - |a_i - b_j|^2 / 2``."""
+    s = 0.0
+    for k in range(a.shape[1]):
+        diff = a[i, k] - b[j, k]
+        s += diff * diff
+    return log_wa[i] + log_wb[j] - 0.5 * s
+
+
+@numba.njit(cache=True)
 def _pair_logsumexp(a, b, log_wa, log_wb, same):
     """``ln sum_ij exp(log_wa[i] + log_wb[j] - |a_i - b_j|^2 / 2)`` (rows already whitened).
 
     ``same`` says ``a is b``: only ``i <= j`` is visited and off-diagonal terms are doubled.
     Two passes (max, then sum) keep every exponent <= 0.
     """
-    na, d = a.shape
+    na = a.shape[0]
     nb = b.shape[0]
     best = -np.inf
     for i in range(na):
-        j0 = i if same else 0
-        for j in range(j0, nb):
-            s = 0.0
-            for k in range(d):
-                diff = a[i, k] - b[j, k]
-                s += diff * diff
-            v = log_wa[i] + log_wb[j] - 0.5 * s
-            if v > best:
-                best = v
+        for j in range(i if same else 0, nb):
+            best = max(best, _pair_exponent(a, b, log_wa, log_wb, i, j))
     if best == -np.inf:
         return best
     total = 0.0
     for i in range(na):
-        j0 = i if same else 0
-        for j in range(j0, nb):
-            s = 0.0
-            for k in range(d):
-                diff = a[i, k] - b[j, k]
-                s += diff * diff
-            v = math.exp(log_wa[i] + log_wb[j] - 0.5 * s - best)
+        for j in range(i if same else 0, nb):
+            v = math.exp(_pair_exponent(a, b, log_wa, log_wb, i, j) - best)
             total += v if (not same or i == j) else 2.0 * v
     return best + math.log(total)
 

@@ -32,8 +32,7 @@ from tqdm.auto import tqdm
 from rfdsm.activations import load
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments
 from rfdsm.simulation.run import sizes
-from rfdsm.validate import noise_samples
-from rfdsm.validate import count, positive
+from rfdsm.validate import count, noise_samples, positive
 
 #: Memorisation criterion on the nearest/second-nearest distance ratio.
 THRESHOLD = 1.0 / 3.0

@@ -1,11 +1,11 @@
 """Memorised fraction of generated samples against ψp, for several m and ψn, next to the theory's memorisation regime.
 
-    python scripts/fig_memorisation.py [--d 40] [--psi-n 0.1 0.2] [--m 1 4 32] [--theory auto|rfdsm|reference]
+    python scripts/fig_memorisation.py [--d 40] [--psi-n 0.1 0.2] [--m 1 4 32 inf] [--theory rfdsm|reference]
 
 Each point: ``rfdsm.generation.generate`` (scores trained on a log grid of times, reverse SDE, memorised when the
 nearest/second-nearest training distance ratio is below 1/3) with its bootstrap 95 % interval. The theory band marks,
-for each m, the ψp where at ``--t-theory`` the asymptotic train error is below the baseline ``a²`` while the test
-error is above it (MODELS.md §1, memorisation regime).
+for each m, the ψp that ``rfdsm.curves.classify`` puts in the memorisation regime at ``--t-theory`` (train error below
+the baseline ``a²``, test error more than 10 % above it; README, regimes).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rfdsm.curves import REGIMES, classify  # noqa: E402
 from rfdsm.generation import generate  # noqa: E402
 from scripts.fig_agreement import theory_function  # noqa: E402
 
@@ -34,19 +35,18 @@ def main(argv=None) -> None:
     parser.add_argument("--d", type=int, default=40)
     parser.add_argument("--psi-n", type=float, nargs="+", default=[0.1, 0.2])
     parser.add_argument("--psi-p", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0, 8.0])
-    parser.add_argument("--m", nargs="+", default=["1", "4", "32"])
+    parser.add_argument("--m", nargs="+", default=["1", "4", "32", "inf"])
     parser.add_argument("--lam", type=float, default=1e-4)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--t-theory", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--theory", choices=["auto", "rfdsm", "reference"], default="auto")
+    parser.add_argument("--theory", choices=["rfdsm", "reference"], default="rfdsm")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "memorisation")
     args = parser.parse_args(argv)
     theory, label = theory_function(args.theory)
     ms = [math.inf if m == "inf" else int(m) for m in args.m]
     args.out.mkdir(parents=True, exist_ok=True)
-    a2 = math.exp(-2 * args.t_theory)
     fine = np.geomspace(min(args.psi_p) / 1.2, max(args.psi_p) * 1.2, 200)
     figure, axes = plt.subplots(1, len(args.psi_n), figsize=(5.5 * len(args.psi_n), 4.2), squeeze=False)
     lines = [f"theory: {label}; memorised: ratio < 1/3; 95 % bootstrap intervals"]
@@ -59,7 +59,8 @@ def main(argv=None) -> None:
             error = np.array([[r.fraction - r.low for r in runs], [r.high - r.fraction for r in runs]])
             ax.errorbar(args.psi_p, fraction, yerr=error, fmt="o-", color=color, capsize=3, label=f"m = {m:g}")
             curve = theory(args.activation, args.t_theory, psi_n, fine, m=m, lam=args.lam)
-            regime = (curve.train < a2) & (curve.test > a2)
+            regimes = classify(curve.test, curve.train, math.exp(-2 * args.t_theory), 0.1)
+            regime = regimes == REGIMES.index("memorisation")
             ax.fill_between(fine, -0.04 - 0.03 * index, -0.02 - 0.03 * index, where=regime, color=color, alpha=0.6,
                             lw=0)
             lines.append(f"ψn={psi_n:g} m={m:g}: " + ", ".join(
@@ -70,7 +71,7 @@ def main(argv=None) -> None:
         ax.set(xscale="log", xlabel="ψp = p/d", ylabel="memorised fraction", ylim=(-0.04 - 0.03 * len(ms), None),
                title=f"ψn = {psi_n:g} (dotted: ψp = ψn)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, title=f"bands: train < a² < test at t = {args.t_theory:g}", title_fontsize=7)
+        ax.legend(fontsize=8, title=f"bands: theory's memorisation regime at t = {args.t_theory:g}", title_fontsize=7)
     figure.suptitle(f"{args.activation}, d = {args.d}, λ = {args.lam:g}, {args.samples} samples, "
                     f"{args.steps} reverse-SDE steps; theory: {label}", fontsize=9)
     figure.tight_layout()

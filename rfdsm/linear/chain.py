@@ -248,8 +248,8 @@ def train(X, schedule: Schedule, training: Training, mean: str = "learned", mu=N
 
 
 @dataclass(frozen=True)
-class Realisation:
-    """Exact results for one training set (losses per dimension; KL in nats, not divided by ``d``)."""
+class Losses:
+    """KLs between the generated and the true law and per-step train and test losses (arrays over ``t = 1..T``)."""
 
     N: int
     d: int
@@ -266,6 +266,10 @@ class Realisation:
     @property
     def test_loss_sum(self) -> float:
         return float(self.test_loss.sum())
+
+
+class Realisation(Losses):
+    """Exact results for one training set (losses per dimension; KL in nats, not divided by ``d``)."""
 
 
 def simulate(spectrum, N: int, schedule: Schedule | None = None, training: Training | None = None,

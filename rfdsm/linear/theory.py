@@ -18,34 +18,16 @@ same; finite-``d`` differences are ``O(1/N)`` per dimension.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import digamma
 
-from .chain import Schedule, Training, check_spectrum, denoiser_weights, generated_spectrum, linear_schedule
+from .chain import Losses, Schedule, Training, check_spectrum, denoiser_weights, generated_spectrum, linear_schedule
 from .equivalents import SpectralContour
 
 
-@dataclass(frozen=True)
-class LinearTheory:
-    """Proportional-limit values, per dimension: KLs and per-step losses (arrays over ``t = 1..T``)."""
-
-    N: int
-    d: int
-    training: Training
-    kl_gen_true: float
-    kl_true_gen: float
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-
-    @property
-    def train_loss_sum(self) -> float:
-        return float(self.train_loss.sum())
-
-    @property
-    def test_loss_sum(self) -> float:
-        return float(self.test_loss.sum())
+class LinearTheory(Losses):
+    """Proportional-limit values, per dimension: KLs and per-step losses."""
 
 
 def _log_on_contour(gz: np.ndarray) -> np.ndarray:
