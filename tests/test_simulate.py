@@ -145,11 +145,11 @@ def test_reference_solver_general_m_tends_to_m_infinity():
 
 
 @pytest.mark.parametrize("m", [1, 3, math.inf])
-def test_agreement_with_reference_equations(m):
+def test_agreement_with_the_theory(m):
     """tanh, t = 0.3, ψn = 1, ψp ∈ {0.5, 2}, d = 50 and 100, 6 seeds: the 1/d extrapolation of the simulated test
-    and train errors lies within 4 standard errors of REFERENCE.md; d = 100 alone is within 8 % of it (its O(1/d)
-    finite-size correction, measured ≈ 7/d relative for m = 1 at ψp = 2, is not in the standard error)."""
-    result = compare("tanh", T, 1.0, [0.5, 2.0], m=m, sizes=(50, 100), seeds=6, theory=learning_curve, progress=False)
+    and train errors lies within 4 standard errors of rfdsm.learning_curve; d = 100 alone is within 8 % of it (its
+    O(1/d) finite-size correction, measured ≈ 7/d relative for m = 1 at ψp = 2, is not in the standard error)."""
+    result = compare("tanh", T, 1.0, [0.5, 2.0], m=m, sizes=(50, 100), seeds=6, progress=False)
     for name in ("test", "train"):
         assert np.all(np.abs(result.z_extrapolated(name)) < 4), (name, result.table())
     assert np.all(np.abs(result.mean["test"][1] / result.theory["test"] - 1) < 0.08), result.table()
