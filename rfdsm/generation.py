@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
+from scipy.linalg.blas import dgemm
 from tqdm.auto import tqdm
 
 from rfdsm.activations import load
@@ -70,7 +71,7 @@ def train_scores(module, W: np.ndarray, X: np.ndarray, times: np.ndarray, m: flo
             moments = averaged_moments(module.rho, W, X, a, h)
         else:
             moments = sampled_moments(module.rho, W, X, rng.standard_normal((n, int(m), d)), a, h)
-        out[k] = -fit(moments, lam).T
+        out[k] = -fit(moments, lam, overwrite=True).T
     return out
 
 
@@ -91,7 +92,7 @@ def sample(rho, W: np.ndarray, B: np.ndarray, times: np.ndarray, y: np.ndarray, 
     """Run the reverse process from ``times[-1]`` down to ``times[0]`` (increasing grid), score ``B[k] ρ(W y/√d)``
     on ``[times[k], times[k+1]]`` taken at its upper end; ``y`` (samples × d) is updated in place and returned."""
     for k in range(times.size - 1, 0, -1):
-        score = (features(rho, W, y).T @ B[k].T)
+        score = dgemm(1.0, B[k].T, features(rho, W, y), trans_a=1).T  # (B F)ᵀ, on the BLAS of the features
         noise = np.zeros_like(y) if ode else rng.standard_normal(y.shape)
         _step(y, score, noise, times[k] - times[k - 1], ode)
     return y

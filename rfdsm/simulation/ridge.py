@@ -14,6 +14,11 @@ Train errors by traces (no residual matrix): with ``z2 = (1/nm) Σ ‖z_ij‖²`
     ε_train_ridge = (z2 − h ⟨S, V⟩)/d,     ε_train = ε_train_ridge − h λ ‖S‖²_F / d,
 
 because ``tr(B U Bᵀ) = ⟨S, (U + λ − λ) S⟩ = ⟨S, V⟩ − λ‖S‖²`` and the ridge term is ``h λ ‖B‖²_F / d``.
+
+Every dense product goes through ``scipy.linalg.blas``, the OpenBLAS that also runs the Cholesky: NumPy ships its own
+OpenBLAS, whose threads keep spinning for a while after each call, and alternating the two thread pools on a small
+machine made both the GEMMs and the Cholesky twice as slow or worse. Symmetric matrices are held as their upper
+triangle in Fortran order, as SYRK writes them and the Cholesky reads them.
 """
 
 from __future__ import annotations
@@ -22,24 +27,33 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import vectorize
 from scipy.linalg import cho_factor, cho_solve
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.blas import dgemm, dsyrk
 
 from rfdsm.simulation.gaussian import correlations, mehler_order, mehler_sum, shifted_hermite
 
 
 @dataclass(frozen=True)
 class Moments:
-    """``U`` (upper triangle at least), ``V`` and ``z2`` of one training set."""
+    """``U`` (upper triangle, zero below), ``V`` and ``z2`` of one training set."""
 
     U: np.ndarray
     V: np.ndarray
     z2: float
 
 
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def _combine(x, z, a, s):
+    """``a x + s z``: one pass over the broadcast arrays, where NumPy's expression makes three with two temporaries."""
+    return a * x + s * z
+
+
 def features(rho, W: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """``F = ρ(W Yᵀ/√d)`` (``p × N`` for ``N`` points, the rows of ``Y``): one GEMM, then the Numba ufunc in place."""
-    F = (W * (1.0 / math.sqrt(W.shape[1]))) @ Y.T
+    """``F = ρ(W Yᵀ/√d)`` (``p × N``, Fortran order, for ``N`` points, the rows of ``Y``): one GEMM, then the Numba
+    ufunc in place."""
+    # Wᵀ and Yᵀ are Fortran-ordered views of the C-ordered W and Y: BLAS reads them without a copy.
+    F = dgemm(1.0 / math.sqrt(W.shape[1]), W.T, Y.T, trans_a=1)
     rho(F, out=F)
     return F
 
@@ -48,11 +62,10 @@ def sampled_moments(rho, W: np.ndarray, X: np.ndarray, Z: np.ndarray, a: float, 
     """Moments of the training set ``y_ij = a x_i + √h z_ij``, ``Z`` of shape ``(n, m, d)``."""
     n, m, d = Z.shape
     noise = Z.reshape(n * m, d)
-    Y = (a * X[:, None, :] + math.sqrt(h) * Z).reshape(n * m, d)
+    Y = _combine(X[:, None, :], Z, a, math.sqrt(h)).reshape(n * m, d)
     F = features(rho, W, Y)
-    # SYRK on the Fortran-ordered view Fᵀ: half the flops of F @ F.T, upper triangle only (all Cholesky reads).
-    U = dsyrk(1.0 / (n * m), F.T, trans=1)
-    V = (F @ noise) * (1.0 / (math.sqrt(h) * n * m))
+    U = dsyrk(1.0 / (n * m), F)  # half the flops of the GEMM F Fᵀ
+    V = dgemm(1.0 / (math.sqrt(h) * n * m), F, noise.T, trans_b=1)
     return Moments(U, V, float(np.einsum("ij,ij->", noise, noise)) / (n * m))
 
 
@@ -61,7 +74,7 @@ def averaged_moments(rho, W: np.ndarray, X: np.ndarray, a: float, h: float) -> M
     d = W.shape[1]
     q, gamma = correlations(W)
     sigma = np.sqrt(h * q)
-    mu = (a / math.sqrt(d)) * (X @ W.T)
+    mu = dgemm(a / math.sqrt(d), X.T, W.T, trans_a=1)
     coefficients, second = shifted_hermite(rho, mu, sigma, mehler_order(gamma))
     U = mehler_sum(coefficients, gamma, second.mean(axis=0))
     slope = coefficients[1].mean(axis=0) / sigma
@@ -69,9 +82,13 @@ def averaged_moments(rho, W: np.ndarray, X: np.ndarray, a: float, h: float) -> M
     return Moments(U, V, float(d))
 
 
-def fit(moments: Moments, lam: float) -> np.ndarray:
-    """``S = (U + λ I)^{−1} V`` by Cholesky (the trained score is ``s(y) = −Sᵀ ρ(W y/√d)``)."""
-    C = moments.U.copy()
+def fit(moments: Moments, lam: float, overwrite: bool = False) -> np.ndarray:
+    """``S = (U + λ I)^{−1} V`` by Cholesky (the trained score is ``s(y) = −Sᵀ ρ(W y/√d)``).
+
+    ``overwrite=True`` factorises ``moments.U`` in place, sparing a p×p copy: ``U`` is destroyed.
+    """
+    # Fortran order is LAPACK's: the factorisation works in place, without a transposed copy.
+    C = moments.U if overwrite else np.array(moments.U, order="F")
     C[np.diag_indices_from(C)] += lam
     return cho_solve(cho_factor(C, lower=False, overwrite_a=True, check_finite=False), moments.V, check_finite=False)
 

@@ -70,7 +70,7 @@ def one_draw(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray | Non
     """The four errors of the score trained on one draw (``Z = None``: ``m = ∞``)."""
     a, h = math.exp(-t), -math.expm1(-2.0 * t)
     moments = averaged_moments(module.rho, W, X, a, h) if Z is None else sampled_moments(module.rho, W, X, Z, a, h)
-    S = fit(moments, lam)
+    S = fit(moments, lam, overwrite=True)
     train, train_ridge = train_errors(moments, S, lam, h)
     test, score = population_errors(module, W, S, t)
     return {"test": test, "train": train, "train_ridge": train_ridge, "score": score}
