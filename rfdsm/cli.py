@@ -18,6 +18,7 @@ from rfdsm.activations import available
 from rfdsm.constants import constants
 from rfdsm.curves import REGIMES, learning_curve, phase_diagram
 from rfdsm.solver import ConvergenceError
+from rfdsm.validate import noise_samples
 
 
 def grid(text: str) -> np.ndarray:
@@ -34,15 +35,19 @@ def grid(text: str) -> np.ndarray:
         raise argparse.ArgumentTypeError(f"expected a number or START:STOP:COUNT, got {text!r}") from None
 
 
-def noise_samples(text: str) -> float:
-    return math.inf if text in ("inf", "∞") else float(text)
+def noise_samples_argument(text: str) -> float:
+    """``--m``: a positive integer, ``inf`` or ``∞``, checked by ``validate.noise_samples`` as the API checks it."""
+    try:
+        return noise_samples(float(text.replace("∞", "inf")))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
     parser.add_argument("--activation", default="tanh", help="generated activation (default: tanh); "
                         f"available: {', '.join(available())}")
     parser.add_argument("--t", type=float, default=0.1, help="diffusion time t > 0 (default: 0.1)")
-    parser.add_argument("--m", type=noise_samples, default=math.inf,
+    parser.add_argument("--m", type=noise_samples_argument, default=math.inf,
                         help="noise samples per data point: a positive integer or inf (default: inf)")
     parser.add_argument("--lam", type=float, default=1e-3, help="ridge λ > 0 (default: 1e-3)")
     parser.add_argument("--psi-n", type=grid, default=grid(psi_n), help=f"ψn = n/d, number or range (default: {psi_n})")
