@@ -105,17 +105,25 @@ def kernel(gamma, q1, q2):
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={{"reassoc"}})  # lets the node sums vectorise (reassociation, nothing else)
 def hermite(q, K):
     """c_k = E[ρ(√q g) He_k(g)] for k = 0 … K, with He_(k+1)(g) = g He_k(g) − k He_(k−1)(g)."""
     s = math.sqrt(q)
-    c = np.zeros(K + 1)
+    weighted = np.empty(NODES.size)
     for i in range(NODES.size):
-        r = WEIGHTS[i] * rho(s * NODES[i])
-        he_prev, he = 0.0, 1.0
-        for k in range(K + 1):
-            c[k] += r * he
-            he_prev, he = he, NODES[i] * he - k * he_prev
+        weighted[i] = WEIGHTS[i] * rho(s * NODES[i])
+    # Orders outside, nodes inside: the node loop carries no dependency and vectorises.
+    he_prev = np.zeros(NODES.size)
+    he = np.ones(NODES.size)
+    c = np.empty(K + 1)
+    for k in range(K + 1):
+        total = 0.0
+        for i in range(NODES.size):
+            total += weighted[i] * he[i]
+            following = NODES[i] * he[i] - k * he_prev[i]
+            he_prev[i] = he[i]
+            he[i] = following
+        c[k] = total
     return c
 '''
 

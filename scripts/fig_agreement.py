@@ -1,10 +1,10 @@
 """Theory versus simulation of RF-DSM learning curves: simulated points with error bars on the theory curves.
 
-    python scripts/fig_agreement.py                      # tanh, t = 0.3, ψn = 1, m = 1, 4, ∞, d = 100 and 400
+    python scripts/fig_agreement.py                      # tanh, t = 0.3, ψn = 1, m = 1, 4, ∞, d = 100, 200, 400
     python scripts/fig_agreement.py --theory reference   # the independent REFERENCE.md solver of tests/
 
-Writes the figure and a text report of the deviations in standard errors (at each ``d`` and for the ``1/d``
-extrapolation, see ``rfdsm.compare``) to ``--out``. The figure shows the simulated points at each ``d`` and, in black,
+Writes the figure and a text report of the deviations in standard errors (at each ``d`` and for the extrapolation
+in ``1/d``, see ``rfdsm.compare``) to ``--out``. The figure shows the simulated points at each ``d`` and, in black,
 their extrapolation to ``d = ∞``: the error bars at one ``d`` are statistical only and, because the expectations over
 test points are exact, about as small as the ``O(1/d)`` finite-size correction itself.
 """
@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     parser.add_argument("--psi-p", type=float, nargs="+", default=[0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0])
     parser.add_argument("--m", nargs="+", default=["1", "4", "inf"])
     parser.add_argument("--lam", type=float, default=1e-3)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 400])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 400])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--theory", choices=["rfdsm", "reference"], default="rfdsm")

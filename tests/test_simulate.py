@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import norm
 
 from rfdsm.activations import load
-from rfdsm.compare import compare
+from rfdsm.compare import compare, extrapolate
 from rfdsm.simulation import simulate
 from rfdsm.simulation.errors import population_errors
 from rfdsm.simulation.gaussian import (
@@ -17,6 +17,7 @@ from rfdsm.simulation.gaussian import (
     feature_kernel,
     mehler_order,
     mehler_sum,
+    row_moments,
     shifted_hermite,
 )
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments, train_errors
@@ -62,14 +63,14 @@ def test_feature_kernel_paths_agree():
     W = rng.standard_normal((80, 50))
     q, gamma = correlations(W)
     tanh = load("tanh")
-    K = feature_kernel(tanh, q, gamma)
+    K = feature_kernel(tanh, q, gamma, row_moments(tanh, q)[2])
     off = np.abs(gamma - np.eye(80))
     pairs = [np.unravel_index(np.argmax(off), off.shape)] + [tuple(sorted(rng.integers(0, 80, 2))) for _ in range(15)]
     for k, l in pairs:
         assert K[k, l] == pytest.approx(tanh.kernel(gamma[k, l], q[k], q[l]), abs=1e-10)
     relu = load("relu")
     coefficients, second = shifted_hermite(relu.rho, np.zeros((1, 80)), np.sqrt(q), mehler_order(gamma))
-    assert np.max(np.abs(mehler_sum(coefficients, gamma, second[0]) - feature_kernel(relu, q, gamma))) < 1e-9
+    assert np.max(np.abs(mehler_sum(coefficients, gamma, second[0]) - feature_kernel(relu, q, gamma, row_moments(relu, q)[2]))) < 1e-9
 
 
 def _trained(activation, d=50, n=50, p=100, m=2, seed=3):
@@ -155,6 +156,21 @@ def test_agreement_with_the_theory(m):
     for name in ("test", "train"):
         assert np.all(np.abs(result.z_extrapolated(name)) < 4), (name, result.table())
     assert np.all(np.abs(result.mean["test"][1] / result.theory["test"] - 1) < 0.08), result.table()
+
+
+def test_extrapolation_to_infinite_d():
+    """Two sizes: the straight line ``(d2 ε2 − d1 ε1)/(d2 − d1)``; three or more: exact on ``ε_∞ + c₁/d + c₂/d²``
+    data, with the standard error of the weighted fit (checked against 4000 noisy replicas to 5 %)."""
+    sizes = np.array([100.0, 150.0, 200.0, 400.0])
+    exact = 0.8 + 1.0 / sizes - 30.0 / sizes**2
+    se = 0.02 / sizes
+    value, value_se = extrapolate(sizes[[0, 3]], exact[[0, 3], None], se[[0, 3], None])
+    assert value[0] == pytest.approx((400 * exact[3] - 100 * exact[0]) / 300, abs=1e-14)
+    value, value_se = extrapolate(sizes, exact[:, None], se[:, None])
+    assert value[0] == pytest.approx(0.8, abs=1e-12)
+    noisy = exact[:, None] + se[:, None] * np.random.default_rng(5).standard_normal((4, 4000))
+    replicas, _ = extrapolate(sizes, noisy, np.repeat(se[:, None], 4000, axis=1))
+    assert replicas.std() == pytest.approx(value_se[0], rel=0.05)
 
 
 def test_runs_are_reproducible():

@@ -109,10 +109,24 @@ def mehler_sum(coefficients: np.ndarray, gamma: np.ndarray, diagonal: np.ndarray
 # the upper triangle column by column, contiguously in the Fortran-ordered Γ and K.
 @njit(cache=True)
 def _closed_form_kernel(kernel, q, gamma, out):
-    """``out_kl = kernel(γ_kl, q_k, q_l)`` for ``k ≤ l``."""
+    """``out_kl = kernel(γ_kl, q_k, q_l)`` for ``k < l``."""
     for l in range(q.size):
-        for k in range(l + 1):
+        for k in range(l):
             out[k, l] = kernel(gamma[k, l], q[k], q[l])
+
+
+@njit(cache=True)
+def _row_moments(moments, q):
+    out = np.empty((3, q.size))
+    for k in range(q.size):
+        out[0, k], out[1, k], out[2, k] = moments(q[k])
+    return out
+
+
+def row_moments(module, q: np.ndarray) -> np.ndarray:
+    """``(μ0, μ1, ‖ρ‖²)`` of ``ρ(√q_k g)`` for every row, shape ``(3, p)``: the generated ``moments`` in one compiled
+    loop (a Python loop would cost a dispatch per row)."""
+    return _row_moments(module.moments, q)
 
 
 @njit(cache=True)
@@ -130,9 +144,9 @@ def _hermite_rows(hermite, q, order):
 
 
 @njit(cache=True)
-def _mehler_pairs(coefficients, gamma, diagonal, out):
-    """``out_kl = Σ_j c_j[k] c_j[l] γ_kl^j`` by Horner for ``k < l``, ``out_ll = diagonal_l`` (one point: cheaper than
-    ``mehler_sum``'s rank-one products)."""
+def _mehler_pairs(coefficients, gamma, out):
+    """``out_kl = Σ_j c_j[k] c_j[l] γ_kl^j`` by Horner for ``k < l`` (one point: cheaper than ``mehler_sum``'s
+    rank-one products)."""
     top, p = coefficients.shape
     for l in range(p):
         # Horner on the whole column at once: the k loop has no carried dependency and vectorises.
@@ -141,18 +155,17 @@ def _mehler_pairs(coefficients, gamma, diagonal, out):
         for j in range(top - 2, -1, -1):
             for k in range(l):
                 out[k, l] = out[k, l] * gamma[k, l] + coefficients[j, k] * coefficients[j, l]
-        out[l, l] = diagonal[l]
 
 
-def feature_kernel(module, q: np.ndarray, gamma: np.ndarray) -> np.ndarray:
-    """Upper triangle of ``K_kl = E ρ(u_k) ρ(u_l)`` for ``u ~ N(0, Q)`` (see the module docstring for the two cases)."""
+def feature_kernel(module, q: np.ndarray, gamma: np.ndarray, norm2: np.ndarray) -> np.ndarray:
+    """Upper triangle of ``K_kl = E ρ(u_k) ρ(u_l)`` for ``u ~ N(0, Q)`` (see the module docstring for the two cases),
+    with the diagonal ``K_kk = ‖ρ‖²(q_k) = norm2[k]`` (``row_moments(module, q)[2]``)."""
     K = np.zeros_like(gamma)
     if module.EXACT:
         _closed_form_kernel(module.kernel, q, gamma, K)
     else:
-        coefficients = _hermite_rows(module.hermite, q, mehler_order(gamma))
-        diagonal = np.array([module.moments(qk)[2] for qk in q])
-        _mehler_pairs(coefficients, gamma, diagonal, K)
+        _mehler_pairs(_hermite_rows(module.hermite, q, mehler_order(gamma)), gamma, K)
+    np.fill_diagonal(K, norm2)
     return K
 
 
@@ -185,7 +198,7 @@ def _points(mu, sigma):
     return out
 
 
-@njit(cache=True, parallel=True, fastmath=True)  # fastmath: lets the node sums vectorise (reassociation only)
+@njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the node sums vectorise (reassociation, nothing else)
 def _project(mu, sigma, values, order):
     """``c_j/√j! = Σ w ρ He_j(g)/√j!`` (normalised recursion ``h_{j+1} = (g h_j − √j h_{j−1})/√(j+1)``) and ``Σ w ρ²``."""
     c, p = mu.shape
