@@ -103,7 +103,11 @@ def compare(
     seed: int = 0,
     progress: bool = True,
 ) -> Comparison:
-    """Simulate at every size in ``sizes`` and every ``ψp`` and set the results against ``theory`` (module docstring)."""
+    """Simulate at every size in ``sizes`` and every ``ψp`` and set the results against ``theory`` (module docstring).
+
+    Size ``d`` simulates with the seed ``SeedSequence([seed, d]).generate_state(1)[0]``: reproducible, and independent
+    of the other sizes.
+    """
     t = positive("t", t)
     psi_n = positive("psi_n", psi_n)
     psi_p = positive_array("psi_p", psi_p).ravel()
@@ -113,13 +117,17 @@ def compare(
     if len(set(sizes)) < 2:
         raise ValueError(f"sizes: need at least two different sizes d for the 1/d extrapolation, got {sizes!r}")
     seeds = count("seeds", seeds, minimum=2)
+    seed = count("seed", seed, minimum=0)
     theory = learning_curve if theory is None else theory
     curve = theory(activation, t, psi_n, psi_p, m=m, lam=lam)
     mean = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}
     se = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}
     jobs = [(i, j) for i in range(len(sizes)) for j in range(psi_p.size)]
+    # Independent draws at each size: with one seed for all, W at d = 150 would begin with the numbers of W at
+    # d = 100, and the fit over sizes assumes independent errors.
+    size_seeds = [int(np.random.SeedSequence([seed, d]).generate_state(1)[0]) for d in sizes]
     for i, j in tqdm(jobs, desc=f"compare m={m:g}", disable=not progress):
-        run = simulate(activation, t, sizes[i], psi_n, psi_p[j], m, lam, seeds, seed=seed, progress=False)
+        run = simulate(activation, t, sizes[i], psi_n, psi_p[j], m, lam, seeds, seed=size_seeds[i], progress=False)
         for e in COMPARED:
             mean[e][i, j], se[e][i, j] = getattr(run, e), getattr(run, f"{e}_se")
     extrapolated, extrapolated_se = {}, {}

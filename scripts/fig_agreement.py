@@ -1,6 +1,6 @@
 """Theory versus simulation of RF-DSM learning curves: simulated points with error bars on the theory curves.
 
-    python scripts/fig_agreement.py                      # tanh, t = 0.3, ψn = 1, m = 1, 4, ∞, d = 100, 200, 400
+    python scripts/fig_agreement.py                      # tanh, t = 0.3, ψn = 1, m = 1, 4, ∞, d = 100 … 400, 20 seeds
     python scripts/fig_agreement.py --theory reference   # the independent REFERENCE.md solver of tests/
 
 Writes the figure and a text report of the deviations in standard errors (at each ``d`` and for the extrapolation
@@ -47,8 +47,8 @@ def main(argv=None) -> None:
     parser.add_argument("--psi-p", type=float, nargs="+", default=[0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0])
     parser.add_argument("--m", nargs="+", default=["1", "4", "inf"])
     parser.add_argument("--lam", type=float, default=1e-3)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 400])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 150, 200, 300, 400])
+    parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--theory", choices=["rfdsm", "reference"], default="rfdsm")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "agreement")
