@@ -96,7 +96,7 @@ def compare(
     psi_p,
     m=1,
     lam: float = 1e-3,
-    sizes=(100, 400),
+    sizes=(100, 200, 400),
     seeds: int = 10,
     *,
     theory=None,
