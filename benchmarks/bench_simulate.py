@@ -1,13 +1,14 @@
 """Time of one simulated draw against the bare BLAS/LAPACK work it needs.
 
-    python benchmarks/bench_simulate.py [--d 500] [--psi 2] [--activation tanh relu] [--repeats 5]
+    python benchmarks/bench_simulate.py [--d 500] [--psi 2] [--activation tanh relu] [--repeats 15]
 
 At ``d``, ``n = p = ψ d``, ``m = 1``: the simulation of one draw (features, ``U``, ``V``, Cholesky solve, train errors,
 exact test/score errors) next to the floor named by the issue — the feature GEMM ``W Yᵀ`` (p×d×n) plus the Cholesky
 factorisation and solve of ``U + λI`` (p×p, ``d`` right-hand sides) — and next to every dense product the method
-performs (floor + SYRK ``F Fᵀ`` + GEMM ``F Z`` + SYRK ``W Wᵀ`` + SYRK ``S Sᵀ``), the latter four through SciPy's BLAS
-in the memory layouts the simulation uses. Medians over ``--repeats``; the draw of the random inputs is excluded from
-both.
+performs (floor + SYRK ``F Fᵀ`` + GEMM ``F Z`` + SYRK ``W Wᵀ`` + SYRK ``S Sᵀ``), all through SciPy's BLAS in the
+memory layouts the simulation uses (alternating NumPy's and SciPy's OpenBLAS pools would slow both). Every repeat
+times everything once (round-robin) and the ratios are taken repeat by repeat: median and quartiles over
+``--repeats``. The draw of the random inputs is excluded.
 """
 
 from __future__ import annotations
@@ -28,13 +29,10 @@ from rfdsm.activations import load  # noqa: E402
 from rfdsm.simulation.run import draw, one_draw  # noqa: E402
 
 
-def median_time(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def seconds(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
 
 
 def main(argv=None) -> None:
@@ -42,7 +40,7 @@ def main(argv=None) -> None:
     parser.add_argument("--d", type=int, default=500)
     parser.add_argument("--psi", type=float, default=2.0)
     parser.add_argument("--activation", nargs="+", default=["tanh", "relu"])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args(argv)
     d = args.d
     n = p = round(args.psi * d)
@@ -55,27 +53,36 @@ def main(argv=None) -> None:
     S = np.asfortranarray(np.linalg.solve(C, V))
     F = np.asfortranarray(F)
     blas = {
-        "feature GEMM W Yᵀ": lambda: W @ Y.T,
+        "feature GEMM W Yᵀ": lambda: dgemm(1.0, W.T, Y.T, trans_a=1),
         "Cholesky + solve": lambda: cho_solve(cho_factor(C, check_finite=False), V, check_finite=False),
         "SYRK F Fᵀ": lambda: dsyrk(1.0 / n, F),
         "GEMM F Z": lambda: dgemm(1.0 / n, F, Z[:, 0].T, trans_b=1),
         "SYRK W Wᵀ": lambda: dsyrk(1.0 / d, W.T, trans=1),
         "SYRK S Sᵀ": lambda: dsyrk(1.0, S),
     }
-    timing = {name: median_time(work, args.repeats) for name, work in blas.items()}
-    floor = timing["feature GEMM W Yᵀ"] + timing["Cholesky + solve"]
-    every = sum(timing.values())
-    print(f"d = {d}, n = p = {p}, m = 1 (medians of {args.repeats})")
-    for name, seconds in timing.items():
-        print(f"  {name:<20} {seconds * 1e3:8.1f} ms")
-    print(f"  floor (feature GEMM + Cholesky solve): {floor * 1e3:.1f} ms; all dense products: {every * 1e3:.1f} ms")
+    works = dict(blas)
     for activation in args.activation:
         module = load(activation)
         one_draw(module, t, W[:40, :50], X[:30, :50], Z[:30, :, :50], lam)  # compile / load the Numba caches
-        seconds = median_time(lambda: one_draw(module, t, W, X, Z, lam), args.repeats)
-        print(f"  simulate one draw, {activation:<5}: {seconds * 1e3:8.1f} ms = {seconds / floor:.2f} × floor, "
-              f"{seconds / every:.2f} × all dense products")
-
+        works[f"simulate, {activation}"] = lambda module=module: one_draw(module, t, W, X, Z, lam)
+    # Round-robin: every repeat times everything once, so a slow spell of a shared machine hits all alike and the
+    # ratios, taken repeat by repeat, stay meaningful where the absolute times do not.
+    timing = {name: np.empty(args.repeats) for name in works}
+    for r in range(args.repeats):
+        for name, work in works.items():
+            timing[name][r] = seconds(work)
+    floor = timing["feature GEMM W Yᵀ"] + timing["Cholesky + solve"]
+    every = sum(timing[name] for name in blas)
+    print(f"d = {d}, n = p = {p}, m = 1 (medians of {args.repeats} round-robin repeats)")
+    for name in blas:
+        print(f"  {name:<20} {np.median(timing[name]) * 1e3:8.1f} ms")
+    print(f"  floor (feature GEMM + Cholesky solve): {np.median(floor) * 1e3:.1f} ms; "
+          f"all dense products: {np.median(every) * 1e3:.1f} ms")
+    for activation in args.activation:
+        run = timing[f"simulate, {activation}"]
+        low, mid, high = np.percentile(run / floor, [25, 50, 75])
+        print(f"  simulate one draw, {activation:<5}: {np.median(run) * 1e3:8.1f} ms = {mid:.2f} × floor "
+              f"(quartiles {low:.2f}–{high:.2f}), {np.median(run / every):.2f} × all dense products")
 
 if __name__ == "__main__":
     main()

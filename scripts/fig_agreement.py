@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     parser.add_argument("--psi-p", type=float, nargs="+", default=[0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0])
     parser.add_argument("--m", nargs="+", default=["1", "4", "inf"])
     parser.add_argument("--lam", type=float, default=1e-3)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 150, 200, 300, 400])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300, 400])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--theory", choices=["rfdsm", "reference"], default="rfdsm")

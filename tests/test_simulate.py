@@ -208,3 +208,19 @@ def test_bad_input_raises_value_error(kwargs):
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=name if name != "psi_p" or kwargs[name] < 0 else "psi_n, psi_p"):
         simulate(**arguments, progress=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"sizes": (100,)}, "sizes"),
+        ({"sizes": (100, 150), "psi_p": [0.25]}, "psi_p"),
+        ({"sizes": (100, 150), "psi_n": 0.25}, "psi_n"),
+        ({"seeds": 1}, "seeds"),
+    ],
+)
+def test_compare_rejects_bad_input(kwargs, name):
+    """One size cannot be extrapolated; a ψ d that is not whole would be simulated at another ψ."""
+    arguments = {"activation": "relu", "t": T, "psi_n": 1.0, "psi_p": [1.0]} | kwargs
+    with pytest.raises(ValueError, match=name):
+        compare(**arguments, progress=False)
