@@ -4,8 +4,9 @@
     python scripts/fig_agreement.py --theory reference   # the independent REFERENCE.md solver of tests/
 
 Writes the figure and a text report of the deviations in standard errors (at each ``d`` and for the extrapolation
-in ``1/d``, see ``rfdsm.compare``) to ``--out``. The figure shows the simulated points at each ``d`` and, in black,
-their extrapolation to ``d = ∞``: the error bars at one ``d`` are statistical only and, because the expectations over
+in ``1/d``, see ``rfdsm.compare``) to ``--out``. Top row: the simulated points at each ``d`` and their extrapolation
+to ``d = ∞`` (black edges) on the theory curves. Bottom row: the same as relative deviations from the theory, where
+the approach to the curve shows: the error bars at one ``d`` are statistical only and, because the expectations over
 test points are exact, about as small as the ``O(1/d)`` finite-size correction itself.
 """
 
@@ -58,31 +59,43 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     fine = np.geomspace(min(args.psi_p) / 1.5, max(args.psi_p) * 1.2, 120)
     a2 = math.exp(-2 * args.t)
-    figure, axes = plt.subplots(1, len(ms), figsize=(5 * len(ms), 4.2), squeeze=False)
+    # Top row: errors on the theory curves. Bottom row: relative deviations from the theory, where the O(1/d)
+    # approach to the curve and the extrapolated points can be read (on the top row they hide under the markers).
+    figure, axes = plt.subplots(2, len(ms), figsize=(5 * len(ms) + 2, 7.5), squeeze=False, sharex=True,
+                                height_ratios=(3, 2))
     report = [f"theory: {label}"]
-    for ax, m in zip(axes[0], ms):
+    for top, bottom, m in zip(axes[0], axes[1], ms):
         result = compare(args.activation, args.t, args.psi_n, args.psi_p, m, args.lam, args.sizes, args.seeds,
                          theory=theory, seed=args.seed)
         report.append(result.table())
         curve = theory(args.activation, args.t, args.psi_n, fine, m=m, lam=args.lam)
-        for error, color in (("test", "C0"), ("train", "C3")):
-            ax.plot(fine, getattr(curve, error), color=color, lw=1.2, label=f"{error} (theory)")
-            for i, (d, marker) in enumerate(zip(result.sizes, "os^vD")):
-                ax.errorbar(result.psi_p * (1 + 0.02 * i), result.mean[error][i], yerr=result.se[error][i],
-                            fmt=marker, ms=4, color=color, mfc="white" if i == 0 else color, capsize=2, lw=0.8,
-                            label=f"{error}, d = {d}")
-            ax.errorbar(result.psi_p * (1 + 0.02 * len(result.sizes)), result.extrapolated[error],
-                        yerr=result.extrapolated_se[error], fmt="D", ms=3, color="k", capsize=2, lw=0.8,
-                        label=f"{error}, 1/d → 0" if error == "test" else None)
-        ax.axhline(a2, color="gray", ls=":", lw=1, label="a² (exact score)")
-        ax.set(xscale="log", yscale="log", xlabel="ψp = p/d", title=f"m = {m:g}")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # log minor labels overlap
-        ax.grid(alpha=0.3, which="both")
+        for error, color, shift in (("test", "C0", -0.01), ("train", "C3", 0.01)):
+            top.plot(fine, getattr(curve, error), color=color, lw=1.2, label=f"{error} (theory)")
+            exact = result.theory[error]
+            points = [(f"d = {d}", result.mean[error][i], result.se[error][i], marker, color if i else "white")
+                      for i, (d, marker) in enumerate(zip(result.sizes, "os^vD"))]
+            points.append(("1/d → 0", result.extrapolated[error], result.extrapolated_se[error], "D", color))
+            for i, (name, mean, se, marker, face) in enumerate(points):
+                x = result.psi_p * (1 + 0.025 * i + shift)
+                extrapolated = i == len(result.sizes)  # black edge and bar: the point compared with the theory
+                style = dict(fmt=marker, ms=4, capsize=2, lw=0.8, color=color, mfc=face,
+                             mec="k" if extrapolated else color, ecolor="k" if extrapolated else color)
+                top.errorbar(x, mean, yerr=se, label=f"{error}, {name}", **style)
+                bottom.errorbar(x, 100 * (mean / exact - 1), yerr=100 * se / exact, **style)
+        top.axhline(a2, color="gray", ls=":", lw=1, label="a² (exact score)")
+        top.set(xscale="log", yscale="log", title=f"m = {m:g}")
+        top.grid(alpha=0.3, which="both")
+        bottom.axhline(0, color="gray", lw=1)
+        bottom.set(xscale="log", xlabel="ψp = p/d")
+        bottom.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # log minor labels overlap
+        bottom.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel("error")
-    axes[0][0].legend(fontsize=7)
+    axes[1][0].set_ylabel("simulation / theory − 1 (%)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="center right", fontsize=7)
     figure.suptitle(f"RF-DSM, {args.activation}, t = {args.t:g}, ψn = {args.psi_n:g}, λ = {args.lam:g}, "
                     f"{args.seeds} seeds; theory: {label}", fontsize=9)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1 - 2 / figure.get_figwidth(), 1))
     figure.savefig(args.out / "agreement.png", dpi=130)
     (args.out / "agreement.txt").write_text("\n".join(report) + "\n")
     print("\n".join(report))
