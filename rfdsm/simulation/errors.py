@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from scipy.linalg.blas import dsyrk
 
-from rfdsm.simulation.gaussian import correlations, feature_kernel, row_moments
+from rfdsm.simulation.gaussian import correlations, feature_kernel
 
 
 @njit(cache=True)
@@ -41,7 +41,7 @@ def population_errors(module, W: np.ndarray, S: np.ndarray, t: float) -> tuple[f
     d = W.shape[1]
     q, gamma = correlations(W)
     G = dsyrk(1.0, S)  # next to the SYRK of correlations: a BLAS call right after a serial loop starts slower
-    _, mu1, norm2 = row_moments(module, q)
+    _, mu1, norm2 = module.row_moments(q)
     K = feature_kernel(module, q, gamma, norm2)
     slope = mu1 / np.sqrt(q)
     quadratic = _symmetric_inner(K, G)

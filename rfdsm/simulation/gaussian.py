@@ -104,45 +104,6 @@ def mehler_sum(coefficients: np.ndarray, gamma: np.ndarray, diagonal: np.ndarray
     return total
 
 
-# Serial on purpose: a Numba (OpenMP) parallel region leaves spinning threads that slow the BLAS call after it by more
-# than it saves (2 cores, ReLU at p = 1000: −2 ms in the loop, +4 to 6 ms in the SYRK that follows). Each loop walks
-# the upper triangle column by column, contiguously in the Fortran-ordered Γ and K.
-@njit(cache=True)
-def _closed_form_kernel(kernel, q, gamma, out):
-    """``out_kl = kernel(γ_kl, q_k, q_l)`` for ``k < l``."""
-    for l in range(q.size):
-        for k in range(l):
-            out[k, l] = kernel(gamma[k, l], q[k], q[l])
-
-
-@njit(cache=True)
-def _row_moments(moments, q):
-    out = np.empty((3, q.size))
-    for k in range(q.size):
-        out[0, k], out[1, k], out[2, k] = moments(q[k])
-    return out
-
-
-def row_moments(module, q: np.ndarray) -> np.ndarray:
-    """``(μ0, μ1, ‖ρ‖²)`` of ``ρ(√q_k g)`` for every row, shape ``(3, p)``: the generated ``moments`` in one compiled
-    loop (a Python loop would cost a dispatch per row)."""
-    return _row_moments(module.moments, q)
-
-
-@njit(cache=True)
-def _hermite_rows(hermite, q, order):
-    """``c_j(q_k)/√j!`` of every row, shape ``(order + 1, p)``."""
-    out = np.empty((order + 1, q.size))
-    for k in range(q.size):
-        c = hermite(q[k], order)
-        norm = 1.0
-        for j in range(order + 1):
-            if j > 0:
-                norm *= math.sqrt(j)
-            out[j, k] = c[j] / norm
-    return out
-
-
 @njit(cache=True)
 def _mehler_pairs(coefficients, gamma, out):
     """``out_kl = Σ_j c_j[k] c_j[l] γ_kl^j`` by Horner for ``k < l`` (one point: cheaper than ``mehler_sum``'s
@@ -159,12 +120,12 @@ def _mehler_pairs(coefficients, gamma, out):
 
 def feature_kernel(module, q: np.ndarray, gamma: np.ndarray, norm2: np.ndarray) -> np.ndarray:
     """Upper triangle of ``K_kl = E ρ(u_k) ρ(u_l)`` for ``u ~ N(0, Q)`` (see the module docstring for the two cases),
-    with the diagonal ``K_kk = ‖ρ‖²(q_k) = norm2[k]`` (``row_moments(module, q)[2]``)."""
+    with the diagonal ``K_kk = ‖ρ‖²(q_k) = norm2[k]`` (``module.row_moments(q)[2]``)."""
     K = np.zeros_like(gamma)
     if module.EXACT:
-        _closed_form_kernel(module.kernel, q, gamma, K)
+        module.kernel_upper(q, gamma, K)
     else:
-        _mehler_pairs(_hermite_rows(module.hermite, q, mehler_order(gamma)), gamma, K)
+        _mehler_pairs(module.hermite_rows(q, mehler_order(gamma)), gamma, K)
     np.fill_diagonal(K, norm2)
     return K
 
