@@ -31,6 +31,7 @@ from scipy.linalg.blas import dgemm
 from tqdm.auto import tqdm
 
 from rfdsm.activations import load
+from rfdsm.simulation.gaussian import correlations
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments
 from rfdsm.simulation.run import sizes
 from rfdsm.validate import count, noise_samples, positive
@@ -65,10 +66,11 @@ def train_scores(module, W: np.ndarray, X: np.ndarray, times: np.ndarray, m: flo
     """``B_t`` (shape ``(len(times), d, p)``) of the score trained at each time on ``X`` with fresh noises."""
     n, d = X.shape
     out = np.empty((times.size, d, W.shape[0]))
+    q, gamma = correlations(W)  # the same W at every time
     for k in tqdm(range(times.size), desc="train scores", disable=not progress, leave=False):
         a, h = math.exp(-times[k]), -math.expm1(-2.0 * times[k])
         if math.isinf(m):
-            moments = averaged_moments(module.rho, W, X, a, h)
+            moments = averaged_moments(module.rho, W, X, a, h, q, gamma)
         else:
             moments = sampled_moments(module.rho, W, X, rng.standard_normal((n, int(m), d)), a, h)
         out[k] = -fit(moments, lam, overwrite=True).T

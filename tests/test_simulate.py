@@ -85,7 +85,7 @@ def _trained(activation, d=50, n=50, p=100, m=2, seed=3):
 def test_exact_test_and_score_errors_match_monte_carlo(activation):
     """Exact expectations vs 200 000 Gaussian test points: within 4 standard errors; the identity to round-off."""
     module, W, _, _, _, S = _trained(activation)
-    test, score = population_errors(module, W, S, T)
+    test, score = population_errors(module, W, S, T, *correlations(W))
     assert test == pytest.approx(A2 + H * score, abs=1e-13)
     rng = np.random.default_rng(4)
     B = -S.T
@@ -123,7 +123,7 @@ def test_m_infinity_moments_match_monte_carlo_over_noises(activation):
     d, n, p, draws = 60, 2, 30, 40_000
     W, X = rng.standard_normal((p, d)), rng.standard_normal((n, d))
     module = load(activation)
-    exact = averaged_moments(module.rho, W, X, math.exp(-T), H)
+    exact = averaged_moments(module.rho, W, X, math.exp(-T), H, *correlations(W))
     mean_U, mean_V, var_U, var_V = (np.zeros((p, p)), np.zeros((p, d)), np.zeros((p, p)), np.zeros((p, d)))
     for i in range(n):  # per-point sample means and variances of the entries, by products (no p×p×draws array)
         z = rng.standard_normal((draws, d))

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from scipy.linalg.blas import dsyrk
 
-from rfdsm.simulation.gaussian import correlations, feature_kernel
+from rfdsm.simulation.gaussian import feature_kernel
 
 
 @njit(cache=True)
@@ -36,11 +36,11 @@ def _symmetric_inner(A, B):
     return diagonal + 2.0 * off
 
 
-def population_errors(module, W: np.ndarray, S: np.ndarray, t: float) -> tuple[float, float]:
-    """``(ε_test, ε_score)`` of the score ``−Sᵀ ρ(W y/√d)`` at time ``t``."""
+def population_errors(module, W: np.ndarray, S: np.ndarray, t: float, q: np.ndarray, gamma: np.ndarray
+                      ) -> tuple[float, float]:
+    """``(ε_test, ε_score)`` of the score ``−Sᵀ ρ(W y/√d)`` at time ``t``; ``q, gamma = correlations(W)``."""
     d = W.shape[1]
-    q, gamma = correlations(W)
-    G = dsyrk(1.0, S)  # next to the SYRK of correlations: a BLAS call right after a serial loop starts slower
+    G = dsyrk(1.0, S)  # before the serial loops: a BLAS call right after a serial loop starts slower
     _, mu1, norm2 = module.row_moments(q)
     K = feature_kernel(module, q, gamma, norm2)
     slope = mu1 / np.sqrt(q)

@@ -31,7 +31,7 @@ from numba import vectorize
 from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dgemm, dsyrk
 
-from rfdsm.simulation.gaussian import correlations, mehler_order, mehler_sum, shifted_hermite
+from rfdsm.simulation.gaussian import mehler_order, mehler_sum, shifted_hermite
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,11 @@ def sampled_moments(rho, W: np.ndarray, X: np.ndarray, Z: np.ndarray, a: float, 
     return Moments(U, V, float(np.einsum("ij,ij->", noise, noise)) / (n * m))
 
 
-def averaged_moments(rho, W: np.ndarray, X: np.ndarray, a: float, h: float) -> Moments:
-    """Moments with the expectation over the noise of every data point (``m = ∞``), exact up to ``MEHLER_TOL``."""
+def averaged_moments(rho, W: np.ndarray, X: np.ndarray, a: float, h: float, q: np.ndarray, gamma: np.ndarray
+                     ) -> Moments:
+    """Moments with the expectation over the noise of every data point (``m = ∞``), exact up to ``MEHLER_TOL``;
+    ``q, gamma = correlations(W)``, which the caller computes once per ``W``."""
     d = W.shape[1]
-    q, gamma = correlations(W)
     sigma = np.sqrt(h * q)
     mu = dgemm(a / math.sqrt(d), X.T, W.T, trans_a=1)
     coefficients, second = shifted_hermite(rho, mu, sigma, mehler_order(gamma))

@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from rfdsm.activations import load
 from rfdsm.simulation.errors import population_errors
+from rfdsm.simulation.gaussian import correlations
 from rfdsm.simulation.ridge import averaged_moments, fit, sampled_moments, train_errors
 from rfdsm.validate import count, noise_samples, positive
 
@@ -69,10 +70,14 @@ def draw(rng: np.random.Generator, d: int, n: int, p: int, m: float) -> tuple[np
 def one_draw(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray | None, lam: float) -> dict[str, float]:
     """The four errors of the score trained on one draw (``Z = None``: ``m = ∞``)."""
     a, h = math.exp(-t), -math.expm1(-2.0 * t)
-    moments = averaged_moments(module.rho, W, X, a, h) if Z is None else sampled_moments(module.rho, W, X, Z, a, h)
+    q, gamma = correlations(W)
+    if Z is None:
+        moments = averaged_moments(module.rho, W, X, a, h, q, gamma)
+    else:
+        moments = sampled_moments(module.rho, W, X, Z, a, h)
     S = fit(moments, lam, overwrite=True)
     train, train_ridge = train_errors(moments, S, lam, h)
-    test, score = population_errors(module, W, S, t)
+    test, score = population_errors(module, W, S, t, q, gamma)
     return {"test": test, "train": train, "train_ridge": train_ridge, "score": score}
 
 
