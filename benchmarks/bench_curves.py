@@ -26,7 +26,7 @@ def main() -> None:
     for m in (1, 4, math.inf):
         rfdsm.learning_curve("tanh", 0.1, 2.0, psi, m=m)  # compile / load the cache
         curve = best_of(5, lambda: rfdsm.learning_curve("tanh", 0.1, 2.0, psi, m=m))
-        phase = best_of(1, lambda: rfdsm.phase_diagram("tanh", 0.1, m, 1e-3, grid, grid))
+        phase = best_of(1, lambda: rfdsm.phase_diagram("tanh", 0.1, grid, grid, m=m, lam=1e-3))
         print(f"m = {m:>4}: 200-point curve {curve * 1e3:6.1f} ms ({curve / 200 * 1e6:5.0f} µs/point); "
               f"100×100 phase diagram {phase:5.2f} s")
 

@@ -9,7 +9,8 @@ Every module defines the names of its vectors — ``PARAMETERS`` (the runtime pa
 - ``residual(x, p) = x − G_x``, ``jacobian(x, p) = ∂residual/∂x``, ``parameter_jacobian(x, p) = ∂residual/∂p``
   (columns: ``DERIVATIVES``);
 - ``derivatives(x, p)``: ``dG/dp`` at a solution (rows ``BLOCKS``, columns ``DERIVATIVES``), implicit function theorem;
-- ``observables(G, dG, p)``; ``initial(p)``: ``x`` at ``η = 0``, the start of a continuation.
+- ``observables(G, dG, p)``; ``violation(G, dG, p)``: the largest ``−expr/|scale|`` over the pencil's physical
+  conditions (0 without any); ``initial(p)``: ``x`` at ``η = 0``, the start of a continuation.
 
 The functions use ``numpy`` maths, so they compile for float64 and complex128 arrays alike (``x`` and ``p`` of one dtype).
 """
@@ -58,9 +59,11 @@ OBSERVABLES = {observables}
 CONTINUATION = {continuation}
 '''
 
+#: ``error_model="numpy"``: a division by zero gives inf or NaN, which the solver reports as a status, instead of an
+#: exception from inside the compiled loop.
 _FUNCTION = '''
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def {name}({args}):
     """{doc}"""
 {body}'''
@@ -80,6 +83,17 @@ def _vector(out: str, exprs: list[sp.Expr], size: str, dtype: str) -> str:
         for k, value in enumerate(values):
             body += f"    {out}[{k}] = {value}\n"
     return body + f"    return {out}\n"
+
+
+def _violation(conditions: list[tuple[sp.Expr, sp.Expr]]) -> str:
+    """Body returning ``max_k −Re(expr_k)/|scale_k|`` (0 without conditions; ``_shortfall`` is the solver loop's)."""
+    if not conditions:
+        return "    return 0.0\n"
+    lines, values = _assignments([e for pair in conditions for e in pair])
+    body = "".join(line + "\n" for line in lines) + "    worst = 0.0\n"
+    for k in range(len(conditions)):
+        body += f"    worst = max(worst, _shortfall(numpy.real({values[2 * k]}), abs({values[2 * k + 1]})))\n"
+    return body + "    return worst\n"
 
 
 def render(pencil: Pencil) -> str:
@@ -148,6 +162,9 @@ def render(pencil: Pencil) -> str:
         ("observables", "G, dG, p", "; ".join(f"{k} = {sp.sstr(v)}" for k, v in pencil.observables.items()),
          _vector("out", [sub(e, to_g, to_dG, to_p) for e in pencil.observables.values()], f"{len(pencil.observables)}",
                  "G.dtype")),
+        ("violation", "G, dG, p", "max over the physical conditions expr ≥ 0 of −expr/|scale|: " + (
+            "; ".join(f"{sp.sstr(e)} ≥ 0 (scale {sp.sstr(c)})" for e, c in pencil.conditions) or "none") + ".",
+         _violation([(sub(e, to_g, to_dG, to_p), sub(c, to_g, to_dG, to_p)) for e, c in pencil.conditions])),
         ("initial", "p", "x at η = 0: [L0^-1]_x.",
          _vector("x0", [sub(e, to_p) for e in eq.initial], f"{nx}", "p.dtype")),
     ]

@@ -101,6 +101,7 @@ class Pencil:
         self.shapes: dict[str, tuple[sp.Expr, sp.Expr]] = {}
         self.derivatives: list[sp.Symbol] = []
         self.observables: dict[str, sp.Expr] = {}
+        self.conditions: list[tuple[sp.Expr, sp.Expr]] = []
         self.identities: list[tuple[tuple[str, str], Callable, dict]] = []
 
     # -- building ------------------------------------------------------------------------------------------------
@@ -202,6 +203,18 @@ class Pencil:
         if unknown:
             raise ValueError(f"pencil {self.name}: observable {name} uses unknown symbols {sorted(map(str, unknown))}")
         self.observables[name] = expr
+
+    def condition(self, expr, scale) -> None:
+        """A property of the physical solution: ``expr ≥ 0``, up to round-off on the scale ``|scale|`` (both SymPy
+        expressions in ``g``'s, ``dg``'s and parameters, real at real parameters). The solver accepts a point only if
+        every ``−expr/|scale|`` is at most its tolerance (derive/solver_loop.py), so a root of the fixed-point equations
+        on another branch is never returned."""
+        expr, scale = sp.sympify(expr), sp.sympify(scale)
+        allowed = set(self.parameters) | set(self.block_symbols()) | set(self.derivative_symbols().values())
+        unknown = (expr.free_symbols | scale.free_symbols) - allowed
+        if unknown:
+            raise ValueError(f"pencil {self.name}: condition uses unknown symbols {sorted(map(str, unknown))}")
+        self.conditions.append((expr, scale))
 
     def identity(self, block: tuple[str, str], target: Callable, params: dict) -> None:
         """Record what block ``block`` of ``L^{-1}`` is meant to be: ``target(atoms, params)`` (see ``check_identity``);

@@ -2,21 +2,31 @@
 
 Numba cannot cache a compiled function that takes other compiled functions as arguments, so instead of one generic
 solver in rfdsm/ calling a model's residual and Jacobian, each model module carries this loop calling its own
-``residual``, ``jacobian``, ``initial``, ``resolvent``, ``derivatives`` and ``observables`` as globals; the first run
-compiles and caches it once per model. The algorithm is described in rfdsm/solver.py, which drives it.
+``residual``, ``jacobian``, ``initial``, ``resolvent``, ``derivatives``, ``observables`` and ``violation`` as globals;
+the first run compiles and caches it once per model. The algorithm is described in rfdsm/solver.py, which drives it.
 """
 # ruff: noqa: F821 -- the names used below are defined by the generated module this text is appended to.
 
 # --- emitted below ---
-CONVERGED, MAX_ITERATIONS, LINE_SEARCH, SINGULAR, NOT_FINITE, CONTINUATION_FAILED = range(6)
+CONVERGED, MAX_ITERATIONS, LINE_SEARCH, SINGULAR, NOT_FINITE, CONTINUATION_FAILED, UNPHYSICAL = range(7)
 MESSAGES = (
     "converged",
     "maximum number of Newton iterations reached",
     "line search failed to decrease the residual",
     "singular Jacobian",
-    "residual not finite",
+    "residual or observables not finite",
     "continuation failed (step became too small)",
+    "the only solution found is not on the physical branch",
 )
+
+#: Newton steps allowed at each step of a continuation (and for a warm start): needing more means the step was too
+#: long, and a long step risks landing on another (unphysical) solution of the fixed-point equations.
+STEP_ITERATIONS = 8
+#: Largest violation of a model's physical conditions (relative to their scale) at an accepted point. Some conditions
+#: are differences of derivatives that the implicit function theorem gives only to ~1e-16 times the condition number of
+#: the scaled Jacobian (1e8 for the linear activation at λ = 3e-6), so round-off can break them by 1e-8; the roots on
+#: other branches seen so far break them by 2.5e-3 (ReLU, m = ∞, λ = 1e-4: ε_train_ridge < ε_train) and more.
+PHYSICAL_TOL = 1e-6
 
 
 @numba.njit(cache=True)
@@ -49,47 +59,59 @@ def _linear_solve(A, b):
 
 
 @numba.njit(cache=True)
+def _scales(x, r):
+    """The scale of each equation ``x_i = G_i(x)``: ``max(|x_i|, |G_i|)`` with ``G_i = x_i − r_i`` (1 where both
+    vanish). The unknowns of one model span many orders of magnitude (1e-7 next to 1e6 at small ridge), so residuals
+    and Newton steps are measured relative to these scales, component by component."""
+    s = numpy.empty(x.size)
+    for i in range(x.size):
+        s[i] = max(abs(x[i]), abs(x[i] - r[i]))
+        if s[i] == 0.0:
+            s[i] = 1.0
+    return s
+
+
+@numba.njit(cache=True)
 def _newton(x, p, tol, maxiter):
-    """Damped Newton from ``x``: ``(x, status, ‖r‖₂, iterations)``."""
+    """Newton from ``x`` on the scaled system ``D^{-1} r(x + D δ) = 0``, ``D = diag(_scales)``: ``(x, status, scaled
+    residual, iterations)``.
+
+    Converged when, after at least one step, both the scaled residual ``max |r_i|/s_i`` and the scaled Newton step
+    ``max |δ_i|/s_i`` (the error estimate of ``x``) are ``≤ tol``; the last step is then applied. The scaled Jacobian
+    ``D^{-1} J D`` stays well conditioned where ``J`` is not (condition 1e25 → 6 at λ = 1e-5, ψp = 100, ψn = 0.1).
+    Steps are damped by a backtracking line search on the scaled residual (Armijo) unless the residual is already at
+    the tolerance, where round-off alone decides its value."""
     r = residual(x, p)
-    norm = numpy.sqrt(numpy.sum(numpy.abs(r) ** 2))
-    if not numpy.isfinite(norm):
-        return x, NOT_FINITE, norm, 0
     for it in range(maxiter + 1):
-        if norm <= tol * max(1.0, numpy.sqrt(numpy.sum(numpy.abs(x) ** 2))):
-            if norm == 0.0:
-                return x, CONVERGED, norm, it
-            # One more step, kept if it does not raise the residual: where J is ill-conditioned a small residual
-            # still leaves an error of ‖J^{-1}‖ ‖r‖ in x, and Newton's quadratic convergence removes most of it.
-            step, ok = _linear_solve(jacobian(x, p), -r)
-            if ok:
-                polished = x + step
-                n_polished = numpy.sqrt(numpy.sum(numpy.abs(residual(polished, p)) ** 2))
-                if n_polished <= norm:
-                    return polished, CONVERGED, n_polished, it + 1
-            return x, CONVERGED, norm, it
-        if it == maxiter:
-            break
-        step, ok = _linear_solve(jacobian(x, p), -r)
+        s = _scales(x, r)
+        norm = numpy.max(numpy.abs(r) / s)
+        if not numpy.isfinite(norm):
+            return x, NOT_FINITE, norm, it
+        J = jacobian(x, p)
+        for i in range(x.size):
+            for j in range(x.size):
+                J[i, j] *= s[j] / s[i]
+        step, ok = _linear_solve(J, -r / s)
         if not ok:
             return x, SINGULAR, norm, it
+        if it >= 1 and norm <= tol and numpy.max(numpy.abs(step)) <= tol:
+            x = x + s * step
+            r = residual(x, p)
+            return x, CONVERGED, numpy.max(numpy.abs(r) / _scales(x, r)), it + 1
+        if it == maxiter:
+            break
         t = 1.0
         while True:
-            trial = x + t * step
+            trial = x + (t * s) * step
             r_trial = residual(trial, p)
-            n_trial = numpy.sqrt(numpy.sum(numpy.abs(r_trial) ** 2))
-            if numpy.isfinite(n_trial) and n_trial <= (1.0 - 1e-4 * t) * norm:
+            n_trial = numpy.max(numpy.abs(r_trial) / s)
+            if norm <= tol or (numpy.isfinite(n_trial) and n_trial <= (1.0 - 1e-4 * t) * norm):
                 break
             t *= 0.5
             if t < 1e-6:
                 return x, LINE_SEARCH, norm, it
-        x, r, norm = trial, r_trial, n_trial
-    return x, MAX_ITERATIONS, norm, maxiter
-
-
-#: Newton steps allowed at each step of a continuation (and for a warm start): needing more means the step was too
-#: long, and a long step risks landing on another (unphysical) solution of the fixed-point equations.
-STEP_ITERATIONS = 8
+        x, r = trial, r_trial
+    return x, MAX_ITERATIONS, numpy.max(numpy.abs(r) / _scales(x, r)), maxiter
 
 
 @numba.njit(cache=True)
@@ -122,13 +144,43 @@ def _follow(x, source, target, tol):
 
 
 @numba.njit(cache=True)
+def _shortfall(value, scale):
+    """How far ``value ≥ 0`` is broken, relative to ``scale ≥ 0``: ``−value/scale`` (``inf`` if broken at scale 0)."""
+    if scale > 0.0:
+        return -value / scale
+    return numpy.inf if value < 0.0 else 0.0
+
+
+@numba.njit(cache=True)
+def _accept(x, p, status, G, dG, O):
+    """Observables at a converged ``x`` into ``G``, ``dG``, ``O``; the status becomes ``NOT_FINITE`` or
+    ``UNPHYSICAL`` if they are not finite or break the model's physical conditions (``violation``)."""
+    if status != CONVERGED:
+        return status
+    G[:] = resolvent(x, p)
+    dG[:] = derivatives(x, p)
+    O[:] = observables(G, dG, p)
+    if not (numpy.all(numpy.isfinite(O)) and numpy.all(numpy.isfinite(dG))):
+        return NOT_FINITE
+    if violation(G, dG, p) > PHYSICAL_TOL:
+        return UNPHYSICAL
+    return CONVERGED
+
+
+@numba.njit(cache=True)
 def solve_points(P, index, start, tol, maxiter, guess, warm):
-    """Solve at every row of ``P``. A point starts from ``guess`` (if given, Newton with ``maxiter`` steps) or from the
-    previous solution (``warm``; Newton with ``STEP_ITERATIONS`` steps); failing that, it follows the segment from the
-    previous point's parameters; failing that, or with nothing to start from, it follows parameter ``index`` from
-    ``start``, where the solution is ``initial`` (plain Newton from ``initial`` if ``index < 0``)."""
+    """Solve at every row of ``P``: ``(X, G, dG, O, status, residual, iterations)``.
+
+    A point starts from ``guess`` (if given, Newton with ``maxiter`` steps) or from the previous solution (``warm``;
+    Newton with ``STEP_ITERATIONS`` steps, then, failing that, continuation along the segment from the previous
+    point's parameters). A point so found is accepted only if its observables are finite and physical (``_accept``).
+    Otherwise, or with nothing to start from, it is solved from the safe start: continuation in parameter ``index``
+    from ``start``, where the solution is ``initial`` (plain Newton from ``initial`` if ``index < 0``)."""
     n = P.shape[0]
     X = numpy.empty((n, guess.size), dtype=P.dtype)
+    G = numpy.empty((n, len(BLOCKS)), dtype=P.dtype)
+    dG = numpy.empty((n, len(BLOCKS), len(DERIVATIVES)), dtype=P.dtype)
+    O = numpy.empty((n, len(OBSERVABLES)), dtype=P.dtype)
     status = numpy.empty(n, dtype=numpy.int64)
     norms = numpy.empty(n)
     iterations = numpy.empty(n, dtype=numpy.int64)
@@ -145,6 +197,7 @@ def solve_points(P, index, start, tol, maxiter, guess, warm):
             if s != CONVERGED and i > 0:
                 x_new, s, norm, more = _follow(x, previous, P[i], tol)
                 it += more
+            s = _accept(x_new, P[i], s, G[i], dG[i], O[i])
         if s != CONVERGED:
             cold = P[i].copy()
             if index >= 0:
@@ -154,23 +207,11 @@ def solve_points(P, index, start, tol, maxiter, guess, warm):
             if s == CONVERGED and index >= 0:
                 x_new, s, norm, more = _follow(x_new, cold, P[i], tol)
                 it += more
+            s = _accept(x_new, P[i], s, G[i], dG[i], O[i])
         X[i] = x_new
         status[i], norms[i], iterations[i] = s, norm, it
         if s == CONVERGED:
             x = x_new
             previous = P[i]
             have = True
-    return X, status, norms, iterations
-
-
-@numba.njit(cache=True)
-def finish(X, P):
-    n = P.shape[0]
-    G = numpy.empty((n, len(BLOCKS)), dtype=P.dtype)
-    dG = numpy.empty((n, len(BLOCKS), len(DERIVATIVES)), dtype=P.dtype)
-    O = numpy.empty((n, len(OBSERVABLES)), dtype=P.dtype)
-    for i in range(n):
-        G[i] = resolvent(X[i], P[i])
-        dG[i] = derivatives(X[i], P[i])
-        O[i] = observables(G[i], dG[i], P[i])
-    return G, dG, O
+    return X, G, dG, O, status, norms, iterations

@@ -86,7 +86,8 @@ def phase(args) -> None:
     from rfdsm.plots import plot_phase
 
     start = time.perf_counter()
-    d = phase_diagram(args.activation, args.t, args.m, args.lam, args.psi_n, args.psi_p, tolerance=args.tolerance)
+    d = phase_diagram(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam,
+                      tolerance=args.tolerance)
     elapsed = time.perf_counter() - start
     stem = args.out / f"phase_{args.activation}_t{args.t:g}_m{args.m:g}"
     c = d.curve

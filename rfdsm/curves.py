@@ -21,8 +21,7 @@ from rfdsm import solver
 from rfdsm.constants import Constants, constants
 from rfdsm.validate import noise_samples, positive, positive_array
 
-#: Relative residual at which a point counts as solved. Where ψp ≫ ψn the unknowns grow like 1/λ and the residual
-#: of the double-precision fixed point stalls near 1e-16 · cond(J) · ‖x‖, above the solver's default 1e-12.
+#: Tolerance of the solver on the scaled residual and Newton step (rfdsm/solver.py).
 _TOL = 1e-12
 
 #: Regimes of the phase diagram, by code.
@@ -31,52 +30,91 @@ REGIMES = ("generalisation", "memorisation", "underfitting")
 
 @dataclass(frozen=True)
 class LearningCurve:
-    """Errors on the broadcast grid of ``psi_n`` and ``psi_p`` (arrays of one shape), with the solver's report."""
+    """Errors on the broadcast grid of ``t``, ``lam``, ``psi_n`` and ``psi_p`` (arrays of one shape; ``t`` and ``lam``
+    stay numbers when given as numbers), with the solver's report: ``status`` (0 = solved; else an index into
+    ``MESSAGES``; such points hold NaN with ``on_failure="nan"``), ``residual`` (scaled) and ``iterations``."""
 
     activation: str
-    t: float
+    t: float | np.ndarray
     m: float
-    lam: float
+    lam: float | np.ndarray
     psi_n: np.ndarray
     psi_p: np.ndarray
     test: np.ndarray
     train: np.ndarray
     train_ridge: np.ndarray
     score: np.ndarray
-    baseline: float
-    constants: Constants
+    baseline: float | np.ndarray
     status: np.ndarray
     residual: np.ndarray
     iterations: np.ndarray
+    failures: tuple = ()
+
+    @property
+    def constants(self) -> Constants:
+        """The activation's Gaussian constants at ``t`` (``t`` a number)."""
+        if np.ndim(self.t):
+            raise ValueError("t: varies over this curve; call rfdsm.constants(activation, t) for each value")
+        return constants(self.activation, self.t)
 
 
-def learning_curve(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: float = 1e-3) -> LearningCurve:
-    """Test, train, ridge-train and score errors at every point of ``np.broadcast(psi_n, psi_p)``.
+def _broadcast(**arrays) -> list[np.ndarray]:
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"{', '.join(arrays)}: shapes do not broadcast together ({shapes})") from None
 
-    ``m`` noise samples per data point (a positive integer or ``math.inf``), ridge ``lam > 0``, time ``t > 0``.
-    Points are solved in order with warm starts (so sweep a curve monotonically for speed); a point where the fixed
-    point is not found raises ``rfdsm.solver.ConvergenceError`` naming it.
+
+def sweep_order(t: np.ndarray, lam: np.ndarray, psi_n: np.ndarray, psi_p: np.ndarray) -> np.ndarray:
+    """The order in which ``learning_curve`` solves the points: by ``t``, then ``λ``, then ``ψn``, and along ``ψp``
+    alternately up and down (a snake), so that each point is warm-started from a neighbour. Along ``ψp`` the fixed
+    point varies smoothly through the interpolation threshold; along ``ψn`` at small ridge it changes fast there.
+    The order affects only the speed: every point is converged and checked on its own (rfdsm/solver.py)."""
+    column = np.unique(psi_n, return_inverse=True)[1].ravel()
+    return np.lexsort((np.where(column % 2 == 0, psi_p, -psi_p), psi_n, lam, t))
+
+
+def learning_curve(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, on_failure: str = "raise"
+                   ) -> LearningCurve:
+    """Test, train, ridge-train and score errors at every point of ``np.broadcast(t, lam, psi_n, psi_p)``.
+
+    ``m`` noise samples per data point (a positive integer or ``math.inf``), ridge ``lam > 0``, time ``t > 0``. Points
+    are solved in ``sweep_order``, whatever order they are given in, and the numbers do not depend on it. A point where
+    the fixed point is not found raises ``rfdsm.ConvergenceError`` naming it (``on_failure="raise"``), or holds NaN
+    with a non-zero ``status`` and a line in ``failures`` (``on_failure="nan"``).
     """
-    t = positive("t", t)
-    lam = positive("lam", lam)
+    t = positive_array("t", t)
+    lam = positive_array("lam", lam)
     m = noise_samples(m)
-    psi_n, psi_p = np.broadcast_arrays(positive_array("psi_n", psi_n), positive_array("psi_p", psi_p))
-    consts = constants(activation, t)
-    params = {
-        "lam": lam, "psi_n": psi_n.ravel(), "psi_p": psi_p.ravel(), "h": consts.h, "mu1": consts.mu1,
-        "mustar2": consts.mustar2, "kappa": consts.kappa, "zeta": 0.0,
-    }
+    grids = _broadcast(t=t, lam=lam, psi_n=positive_array("psi_n", psi_n), psi_p=positive_array("psi_p", psi_p))
+    shape = grids[0].shape
+    t_, lam_, psi_n_, psi_p_ = (g.ravel() for g in grids)
+    order = sweep_order(t_, lam_, psi_n_, psi_p_)
+    times, which = np.unique(t_, return_inverse=True)
+    table = np.array([[c.h, c.mu1, c.mustar2, c.kappa] for c in (constants(activation, v) for v in times)])[which]
+    params = {"lam": lam_, "psi_n": psi_n_, "psi_p": psi_p_, "h": table[:, 0], "mu1": table[:, 1],
+              "mustar2": table[:, 2], "kappa": table[:, 3], "zeta": 0.0}
+    params = {k: v[order] if np.ndim(v) else v for k, v in params.items()}
     if m == math.inf:
-        result = solver.sweep("rfdsm_infinite", params, tol=_TOL)
+        result = solver.sweep("rfdsm_infinite", params, tol=_TOL, on_failure=on_failure)
     else:
-        result = solver.sweep("rfdsm_finite", params | {"m": m}, tol=_TOL)
-    shape = psi_n.shape
+        result = solver.sweep("rfdsm_finite", params | {"m": m}, tol=_TOL, on_failure=on_failure)
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+
+    def field(values: np.ndarray) -> np.ndarray:
+        return values[back].reshape(shape)
+
+    scalar = lambda given, grid: float(given.flat[0]) if given.size == 1 else grid.copy()  # noqa: E731
+    t_out = scalar(t, grids[0])
     return LearningCurve(
-        activation=activation, t=t, m=m, lam=lam, psi_n=psi_n.copy(), psi_p=psi_p.copy(),
-        test=result["test"].reshape(shape), train=result["train"].reshape(shape),
-        train_ridge=result["train_ridge"].reshape(shape), score=result["score"].reshape(shape),
-        baseline=consts.a2, constants=consts, status=result.status.reshape(shape),
-        residual=result.residual.reshape(shape), iterations=result.iterations.reshape(shape),
+        activation=activation, t=t_out, m=m, lam=scalar(lam, grids[1]), psi_n=grids[2].copy(),
+        psi_p=grids[3].copy(), test=field(result["test"]), train=field(result["train"]),
+        train_ridge=field(result["train_ridge"]), score=field(result["score"]),
+        baseline=np.exp(-2 * t_out) if np.ndim(t_out) else math.exp(-2 * t_out),
+        status=field(result.status), residual=field(result.residual), iterations=field(result.iterations),
+        failures=tuple(result.failures()),
     )
 
 
@@ -110,24 +148,20 @@ def classify(test, train, baseline: float, tolerance: float) -> np.ndarray:
     return np.where(excess <= tolerance, 0, np.where(np.asarray(train) < baseline, 1, 2))
 
 
-def phase_diagram(activation: str, t: float, m, lam: float, psi_n, psi_p, tolerance: float = 0.1) -> PhaseDiagram:
-    """Errors and regimes on the grid of the 1-D arrays ``psi_n`` (columns) and ``psi_p`` (rows); ``classify`` states
-    the rule. The grid is swept column by column (``ψp`` at fixed ``ψn``, alternately up and down), so every point is
-    warm-started from a neighbour: along ``ψp`` the fixed point varies smoothly through the interpolation threshold
-    (along ``ψn`` at small ridge it jumps there, and Newton's warm starts fail ten times as often)."""
+def phase_diagram(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: float = 1e-3, *,
+                  tolerance: float = 0.1, on_failure: str = "raise") -> PhaseDiagram:
+    """Errors and regimes on the grid of the 1-D arrays ``psi_n`` (columns) and ``psi_p`` (rows), arguments in
+    ``learning_curve``'s order; ``classify`` states the rule. The grid is one ``learning_curve``, so its numbers are
+    those of point-by-point calls."""
     tolerance = positive("tolerance", tolerance)
-    psi_n = positive_array("psi_n", psi_n).ravel()
-    psi_p = positive_array("psi_p", psi_p).ravel()
-    grid_p, grid_n = np.meshgrid(psi_p, psi_n)  # rows: one ψn each
-    curve = learning_curve(activation, t, _snake(grid_n), _snake(grid_p), m=m, lam=lam)
-    fields = {name: _snake(getattr(curve, name)).T for name in
-              ("psi_n", "psi_p", "test", "train", "train_ridge", "score", "status", "residual", "iterations")}
-    curve = LearningCurve(**{**curve.__dict__, **fields})
+    psi_n = positive_array("psi_n", psi_n)
+    psi_p = positive_array("psi_p", psi_p)
+    for name, axis in (("psi_n", psi_n), ("psi_p", psi_p)):
+        if axis.ndim != 1:
+            raise ValueError(f"{name}: expected a 1-D array (the axis of the grid), got shape {axis.shape}")
+    for name, value in (("t", t), ("lam", lam)):
+        if np.ndim(value):
+            raise ValueError(f"{name}: expected a number for a phase diagram, got shape {np.shape(value)}")
+    grid_p, grid_n = np.meshgrid(psi_p, psi_n, indexing="ij")
+    curve = learning_curve(activation, t, grid_n, grid_p, m=m, lam=lam, on_failure=on_failure)
     return PhaseDiagram(curve, tolerance, classify(curve.test, curve.train, curve.baseline, tolerance))
-
-
-def _snake(a: np.ndarray) -> np.ndarray:
-    """Odd rows reversed (its own inverse)."""
-    out = a.copy()
-    out[1::2] = out[1::2, ::-1]
-    return out

@@ -1,24 +1,28 @@
 """Solve the fixed point of a generated model (``generated/models/<name>.py``, see derive/model_code.py).
 
-A model's unknowns ``x`` solve ``r(x) = x − [(L0 − η(x))^{-1}]_x = 0`` (PENCILS.md §2). The solver:
+A model's unknowns ``x`` solve ``r(x) = x − [(L0 − η(x))^{-1}]_x = 0`` (docs/method.md). The loop is emitted into
+every model module (derive/solver_loop.py); it does, at each point:
 
-- Newton's method with a backtracking line search on ``‖r‖₂`` (Armijo, step halved down to ``2^-20``); it stops on the
-  residual, ``‖r(x)‖₂ ≤ tol · max(1, ‖x‖₂)``, never on the step, then takes one more step if that lowers the residual
-  (where the Jacobian is ill-conditioned, as at small ridge past an interpolation threshold, a small residual alone
-  leaves an error ``‖J^{-1}‖ ‖r‖`` in ``x``);
-- continuation along a segment of parameters ``q = target + f (source − target)``, ``f`` falling from 1 to 0: each step
-  starts from the secant prediction through the last two solutions and must converge within ``STEP_ITERATIONS``
-  Newton steps, or it is shortened (a long step can land on another, unphysical, solution of the equations). Steps grow
-  tenfold at most after a success;
+- Newton's method on the system scaled component by component, ``r_i/s_i`` with ``s_i = max(|x_i|, |G_i(x)|)``: the
+  unknowns span many orders of magnitude (1e-7 next to 1e6 at small ridge), and only the scaled Jacobian is well
+  conditioned. A point is converged when, *after at least one Newton step*, the scaled residual ``max |r_i|/s_i`` and
+  the scaled Newton step ``max |δ_i|/s_i`` — the error estimate of ``x`` — are both ``≤ tol``. A test relative to
+  ``‖x‖`` alone accepted a neighbour's solution with an error of 25 % in some unknowns;
 - warm starts along a sweep: Newton from the previous point's solution; failing that, continuation along the segment
-  from the previous point; failing that, continuation in the model's continuation parameter ``c`` (the ridge ``λ``, or
-  ``z``) from its start value ``c0``, where ``η`` is negligible and ``x ≈ [L0^{-1}]_x``. For a non-real target (``z``
-  with ``Im z ≠ 0``) the start is ``Re z + i |c0| sign(Im z)`` instead: the path comes straight down to ``z`` far from
-  the real axis, where the branches of the solution meet, so it stays on the Herglotz branch;
+  from the previous point (steps that shrink after a failure; each must converge within ``STEP_ITERATIONS`` Newton
+  steps, so it cannot jump to another solution of the equations);
+- a physical check of every accepted point: finite observables, and the model's conditions (``violation``: for
+  RF-DSM ``0 ≤ ε_train ≤ ε_train_ridge ≤ 1``, ``ε_test ≥`` the baseline, and the sign and Jensen bounds of the
+  resolvent trace, derive/models/rfdsm.py). A warm-started point that fails it is solved again from the safe start:
+  continuation in the model's parameter ``c`` (the ridge ``λ``, or ``z``) from its start value ``c0``, where ``η``
+  is negligible and ``x ≈ [L0^{-1}]_x``. For a non-real target (``z`` with ``Im z ≠ 0``) the start is
+  ``Re z + i |c0| sign(Im z)``: the path comes straight down to ``z`` far from the real axis, where the branches of
+  the solution meet, so it stays on the Herglotz branch;
 - derivatives ``dg/dp`` by the implicit function theorem and the observables at every point.
 
-Every point has a status (``CONVERGED`` = 0), a residual and an iteration count; a point that does not converge raises
-``ConvergenceError`` naming the model and its parameters — never a silent NaN.
+Every point has a status (``CONVERGED`` = 0, else an index into the model's ``MESSAGES``), a scaled residual and an
+iteration count. A point that is not solved raises ``ConvergenceError`` naming the model and its parameters, or, with
+``on_failure="nan"``, gets NaN values and its status — never a silent NaN or a wrong number.
 """
 
 from __future__ import annotations
@@ -75,6 +79,12 @@ class Sweep:
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.observables[name]
+
+    def failures(self) -> list[str]:
+        """One line per point that was not solved: its parameters and why."""
+        module = load(self.model)
+        return [f"{_where(module, self.params, i)}: {module.MESSAGES[self.status[i]]}"
+                for i in np.flatnonzero(self.status != CONVERGED)]
 
 
 def available() -> list[str]:
@@ -135,11 +145,21 @@ def _parameter_table(module: ModuleType, params) -> tuple[np.ndarray, dict]:
     return np.ascontiguousarray(np.stack([table[k] for k in names], axis=1), dtype=dtype), table
 
 
-def _run(model: str, params, guess, tol: float, maxiter: int):
+#: What a failed point does: raise ``ConvergenceError``, or become NaN with a non-zero status.
+ON_FAILURE = ("raise", "nan")
+
+
+def _where(module: ModuleType, table: dict, i: int) -> str:
+    return ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
+
+
+def _run(model: str, params, guess, tol: float, maxiter: int, on_failure: str):
     module = load(model)
     tol = positive("tol", tol)
     if not (isinstance(maxiter, int) and maxiter >= 1):
         raise ValueError(f"maxiter: expected an integer ≥ 1, got {maxiter!r}")
+    if on_failure not in ON_FAILURE:
+        raise ValueError(f"on_failure: expected one of {', '.join(ON_FAILURE)}, got {on_failure!r}")
     P, table = _parameter_table(module, params)
     index, start = module.CONTINUATION if module.CONTINUATION is not None else (-1, 0.0)
     if index >= 0 and P.dtype == complex:
@@ -155,20 +175,17 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
         x0, warm = np.asarray(guess, dtype=P.dtype).copy(), True
         if x0.shape != (len(module.UNKNOWNS),):
             raise ValueError(f"guess: expected {len(module.UNKNOWNS)} values ({', '.join(module.UNKNOWNS)})")
-    X, status, norms, iterations = module.solve_points(P, index, P.dtype.type(start), tol, maxiter, x0, warm)
+    X, G, dG, O, status, norms, iterations = module.solve_points(
+        P, index, P.dtype.type(start), tol, maxiter, x0, warm)
     bad = np.flatnonzero(status != CONVERGED)
     if bad.size:
         i = bad[0]
-        where = ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
-        raise ConvergenceError(
-            f"model {model}: no fixed point at {where}: {module.MESSAGES[status[i]]} "
-            f"(residual {norms[i]:.3g} after {iterations[i]} Newton steps; {bad.size} of {len(status)} points failed)"
-        )
-    G, dG, O = module.finish(X, P)
-    if not np.all(np.isfinite(O)):
-        i = np.flatnonzero(~np.all(np.isfinite(O), axis=1))[0]
-        where = ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
-        raise ConvergenceError(f"model {model}: observables not finite at {where}")
+        message = (f"model {model}: no fixed point at {_where(module, table, i)}: {module.MESSAGES[status[i]]} "
+                   f"(scaled residual {norms[i]:.3g} after {iterations[i]} Newton steps; {bad.size} of {len(status)} "
+                   "points failed)")
+        if on_failure == "raise":
+            raise ConvergenceError(message)
+        X[bad], G[bad], dG[bad], O[bad] = np.nan, np.nan, np.nan, np.nan
     if P.dtype == float:
         G, dG, O = G.real, dG.real, O.real
     return module, table, X, G, dG, O, status, norms, iterations
@@ -177,7 +194,7 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
 def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50) -> Solution:
     """The fixed point of ``model`` at one parameter point (``params``: name → number, or the vector in ``PARAMETERS``
     order), from ``guess`` (the unknowns) or by continuation from the model's start value."""
-    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter)
+    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, "raise")
     if len(status) != 1:
         raise ValueError("params: solve takes one point; use sweep for arrays")
     scalar = lambda v: complex(v) if np.iscomplexobj(v) else float(v)  # noqa: E731
@@ -195,10 +212,12 @@ def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50)
     )
 
 
-def sweep(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50) -> Sweep:
+def sweep(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50, on_failure: str = "raise") -> Sweep:
     """Fixed points along a sweep: ``params`` maps each parameter to a number or to a 1-D array (arrays of one length,
-    numbers broadcast); points are solved in order, each warm-started from the previous one."""
-    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter)
+    numbers broadcast); points are solved in order, each warm-started from the previous one (module docstring), so the
+    numbers do not depend on the order. A point that is not solved raises ``ConvergenceError``
+    (``on_failure="raise"``) or gets NaN and its non-zero status (``"nan"``; ``Sweep.failures()`` lists them)."""
+    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, on_failure)
     return Sweep(
         model=model,
         params=table,

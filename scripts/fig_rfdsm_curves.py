@@ -52,7 +52,7 @@ def main() -> None:
     grid = np.geomspace(0.1, 1000, 80)  # generalisation needs ψn ≫ ψp ≳ 1: the smallest test excess on [0.1, 10]² is 14%
     fig, axes = plt.subplots(1, 3, figsize=(19, 4.5), gridspec_kw={"wspace": 0.55})
     for ax, m in zip(axes, (1, 4, math.inf)):
-        plot_phase(rfdsm.phase_diagram(args.activation, 0.1, m, 1e-3, grid, grid), ax=ax)
+        plot_phase(rfdsm.phase_diagram(args.activation, 0.1, grid, grid, m=m, lam=1e-3), ax=ax)
     fig.savefig(args.out / "rfdsm_phase_m.png", dpi=120, bbox_inches="tight")
     print(f"wrote rfdsm_curves_t.png, rfdsm_curves_m.png, rfdsm_phase_m.png into {args.out}")
 

@@ -62,7 +62,7 @@ def test_m_infinite_has_a_single_minimum_below_psi_n_and_memorises_beyond():
 
 def test_phase_diagram_classifies_by_the_documented_rule():
     psi = np.geomspace(0.2, 8, 12)
-    d = rfdsm.phase_diagram("tanh", 1.0, math.inf, 1e-3, psi, psi)
+    d = rfdsm.phase_diagram("tanh", 1.0, psi, psi, m=math.inf, lam=1e-3)
     np.testing.assert_array_equal(d.regime, classify(d.curve.test, d.curve.train, d.curve.baseline, 0.1))
     assert d.regime.shape == (12, 12) and set(np.unique(d.regime)) >= {1, 2}
     assert np.all(d.curve.psi_n[3] == psi) and np.all(d.curve.psi_p[:, 5] == psi)
@@ -77,7 +77,7 @@ def test_every_point_of_a_wide_grid_is_on_the_physical_branch(m):
     the same point reached by warm starts: the fixed-point equations also have unphysical roots (erf, m = 3, ψp = 10,
     λ = 1e-3 once gave ε_test = 0.48 a² from a long continuation step)."""
     psi = np.geomspace(0.1, 1000, 25)
-    d = rfdsm.phase_diagram("erf", 0.1, m, 1e-3, psi, psi)
+    d = rfdsm.phase_diagram("erf", 0.1, psi, psi, m=m, lam=1e-3)
     c = d.curve
     assert np.all(c.test >= c.baseline) and np.all(c.train >= 0) and np.all(c.train_ridge >= c.train)
     alone = rfdsm.learning_curve("erf", 0.1, 1.5, 10.0, m=m)
@@ -95,5 +95,5 @@ def test_every_point_of_a_wide_grid_is_on_the_physical_branch(m):
 )
 def test_bad_input_raises_value_error_naming_the_argument(kwargs, name):
     args = {"activation": "tanh", "t": 0.1, "psi_n": 2.0, "psi_p": 1.0, "m": 1, "lam": 1e-3} | kwargs
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=rf"^{name}:"):
         rfdsm.learning_curve(**args)

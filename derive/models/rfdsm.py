@@ -63,6 +63,22 @@ _CHECK = {"lam": 0.3, "psi_n": 0.5, "psi_p": 0.75, "m": 3, "h": 0.4, "mu1": 0.6,
           "zeta": 0.0}
 
 
+def _physical(P: Pencil) -> None:
+    """The conditions every physical solution meets (``Pencil.condition``), with ``R = (U + λ)^{-1}``, ``r = g_uu =
+    tr R/p``: ``0 ≤ r ≤ 1/λ``; ``r² ≤ −∂_λ r = tr R²/p ≤ r/λ`` (Jensen; ``R U R ⪰ 0``); ``0 ≤ ε_train ≤
+    ε_train_ridge ≤ 1`` (the loss at ``B = 0`` is 1); ``ε_test ≥ a²`` (the exact score is the best score)."""
+    r, dr = P.g("u", "u"), P.dg("u", "u", lam)
+    train_ridge, train, test = (P.observables[k] for k in ("train_ridge", "train", "test"))
+    P.condition(r, r)
+    P.condition(1 - lam * r, 1)
+    P.condition(-dr - r**2, r**2)
+    P.condition(r + lam * dr, r)
+    P.condition(train, train_ridge)
+    P.condition(train_ridge - train, train_ridge)
+    P.condition(1 - train_ridge, 1)
+    P.condition(test - (1 - h), test)
+
+
 def _infinite_resolvent(a: dict, q: dict) -> np.ndarray:
     """``R = (U_∞ + λ)^{-1}``, ``U_∞ = Ĝ Ĝ^T/ψn + h μ1² W̃ W̃^T + s²``, ``Ĝ = a μ1 W̃ X̂ + v Ω̂``."""
     W, h_ = a["W"], q["h"]
@@ -95,6 +111,7 @@ def build_infinite() -> Pencil:
     P.observable("train", -g + lam * g_lam)
     P.observable("test", test)
     P.observable("score", (test - (1 - h)) / h)
+    _physical(P)
     P.identity(("u", "u"), _infinite_resolvent, _CHECK)
     P.identity(
         ("wp", "wp"),
@@ -158,6 +175,7 @@ def build_finite() -> Pencil:
     P.observable("train", (-g + lam * P.dg("ep", "ep", lam)) / norm)
     P.observable("test", test)
     P.observable("score", (test - (1 - h)) / h)
+    _physical(P)
     P.identity(("u", "u"), _finite_resolvent, _CHECK)
 
     def targets(a: dict, q: dict) -> np.ndarray:
