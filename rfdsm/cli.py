@@ -62,32 +62,45 @@ def _write_csv(path: str, columns: dict) -> None:
         writer.writerows(zip(*[np.ravel(v) for v in columns.values()]))
 
 
-def curve(args) -> None:
+def curve(args) -> int:
     from rfdsm.plots import plot_curve
 
     if args.psi_n.size > 1 and args.psi_p.size > 1:
         raise ValueError("psi_n, psi_p: give a range for one of them and a number for the other")
     start = time.perf_counter()
-    c = learning_curve(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam)
+    c = learning_curve(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam, on_failure="nan")
     elapsed = time.perf_counter() - start
     axis = "psi_p" if args.psi_p.size > 1 or args.psi_n.size == 1 else "psi_n"
     stem = args.out / f"curve_{args.activation}_t{args.t:g}_m{args.m:g}_psin{c.psi_n.ravel()[0]:g}"
     _write_csv(f"{stem}.csv", {"psi_n": c.psi_n, "psi_p": c.psi_p, "test": c.test, "train": c.train,
                                           "train_ridge": c.train_ridge, "score": c.score, "residual": c.residual})
+    if np.all(c.status != 0):
+        print(f"no point solved; wrote {stem}.csv (NaN)")
+        return _report(c.failures)
     plot_curve(c, axis).figure.savefig(f"{stem}.png", dpi=120, bbox_inches="tight")
-    best = int(np.argmin(c.test))
+    best = int(np.nanargmin(c.test))
     print(f"{c.test.size} points in {elapsed * 1e3:.1f} ms (with the one-off load of the compiled solver); "
           f"baseline a² = {c.baseline:.4f}; lowest test error "
           f"{c.test.ravel()[best]:.4f} at ψn = {c.psi_n.ravel()[best]:.3g}, ψp = {c.psi_p.ravel()[best]:.3g}")
     print(f"wrote {stem}.png and {stem}.csv")
+    return _report(c.failures)
 
 
-def phase(args) -> None:
+def _report(failures: tuple) -> int:
+    """Exit status 3 and the failed points (NaN in the files) on standard error, or 0."""
+    for line in failures[:10]:
+        print(f"rfdsm: not solved: {line}", file=sys.stderr)
+    if len(failures) > 10:
+        print(f"rfdsm: … and {len(failures) - 10} more", file=sys.stderr)
+    return 3 if failures else 0
+
+
+def phase(args) -> int:
     from rfdsm.plots import plot_phase
 
     start = time.perf_counter()
     d = phase_diagram(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam,
-                      tolerance=args.tolerance)
+                      tolerance=args.tolerance, on_failure="nan")
     elapsed = time.perf_counter() - start
     stem = args.out / f"phase_{args.activation}_t{args.t:g}_m{args.m:g}"
     c = d.curve
@@ -97,6 +110,7 @@ def phase(args) -> None:
     counts = ", ".join(f"{name} {np.mean(d.regime == i):.0%}" for i, name in enumerate(REGIMES))
     print(f"{d.regime.size} points in {elapsed:.2f} s (with the one-off load of the compiled solver): {counts}")
     print(f"wrote {stem}.png and {stem}.csv")
+    return _report(c.failures)
 
 
 def show_constants(args) -> None:
@@ -124,14 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--t", type=float, nargs="+", default=[0.1, 1.0], help="times (default: 0.1 1)")
     p.set_defaults(run=show_constants)
     args = parser.parse_args(argv)
-    if hasattr(args, "out"):
-        args.out.mkdir(parents=True, exist_ok=True)
     try:
-        args.run(args)
+        if hasattr(args, "out"):
+            args.out.mkdir(parents=True, exist_ok=True)
+        return args.run(args) or 0
+    except OSError as err:
+        print(f"rfdsm: error: out: cannot write into {args.out}: {err.strerror or err}", file=sys.stderr)
+        return 2
     except (ValueError, ConvergenceError) as err:
         print(f"rfdsm: error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":
