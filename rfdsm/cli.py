@@ -50,8 +50,9 @@ def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
     parser.add_argument("--m", type=noise_samples_argument, default=math.inf,
                         help="noise samples per data point: a positive integer or inf (default: inf)")
     parser.add_argument("--lam", type=float, default=1e-3, help="ridge λ > 0 (default: 1e-3)")
-    parser.add_argument("--psi-n", type=grid, default=grid(psi_n), help=f"ψn = n/d, number or range (default: {psi_n})")
-    parser.add_argument("--psi-p", type=grid, default=grid(psi_p), help=f"ψp = p/d, number or range (default: {psi_p})")
+    ranges = "a number, or START:STOP:COUNT for COUNT values from START to STOP spaced evenly on a log scale"
+    parser.add_argument("--psi-n", type=grid, default=grid(psi_n), help=f"ψn = n/d: {ranges} (default: {psi_n})")
+    parser.add_argument("--psi-p", type=grid, default=grid(psi_p), help=f"ψp = p/d: {ranges} (default: {psi_p})")
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG and CSV (default: out/)")
 
 
@@ -63,7 +64,7 @@ def _write_csv(path: str, columns: dict) -> None:
 
 
 def curve(args) -> int:
-    from rfdsm.plots import plot_curve
+    from rfdsm.plots import DPI, plot_curve
 
     if args.psi_n.size > 1 and args.psi_p.size > 1:
         raise ValueError("psi_n, psi_p: give a range for one of them and a number for the other")
@@ -77,7 +78,7 @@ def curve(args) -> int:
     if np.all(c.status != 0):
         print(f"no point solved; wrote {stem}.csv (NaN)")
         return _report(c.failures)
-    plot_curve(c, axis).figure.savefig(f"{stem}.png", dpi=120, bbox_inches="tight")
+    plot_curve(c, axis).figure.savefig(f"{stem}.png", dpi=DPI, bbox_inches="tight")
     best = int(np.nanargmin(c.test))
     print(f"{c.test.size} points in {elapsed * 1e3:.1f} ms (with the one-off load of the compiled solver); "
           f"baseline a² = {c.baseline:.4f}; lowest test error "
@@ -96,7 +97,7 @@ def _report(failures: tuple) -> int:
 
 
 def phase(args) -> int:
-    from rfdsm.plots import plot_phase
+    from rfdsm.plots import DPI, plot_phase
 
     start = time.perf_counter()
     d = phase_diagram(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam,
@@ -106,7 +107,7 @@ def phase(args) -> int:
     c = d.curve
     _write_csv(f"{stem}.csv", {"psi_n": c.psi_n, "psi_p": c.psi_p, "test": c.test, "train": c.train,
                                           "score": c.score, "regime": np.array(REGIMES)[d.regime]})
-    plot_phase(d).figure.savefig(f"{stem}.png", dpi=120, bbox_inches="tight")
+    plot_phase(d).figure.savefig(f"{stem}.png", dpi=DPI, bbox_inches="tight")
     counts = ", ".join(f"{name} {np.mean(d.regime == i):.0%}" for i, name in enumerate(REGIMES))
     print(f"{d.regime.size} points in {elapsed:.2f} s (with the one-off load of the compiled solver): {counts}")
     print(f"wrote {stem}.png and {stem}.csv")

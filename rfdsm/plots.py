@@ -1,54 +1,106 @@
-"""Figures of learning curves and phase diagrams (matplotlib; the caller saves or shows them)."""
+"""Figures of learning curves and phase diagrams (matplotlib; the caller saves or shows them).
+
+Nothing here chooses a matplotlib backend: importing rfdsm leaves a notebook's backend alone (scripts and the command
+line draw off-screen through ``MPLBACKEND`` or matplotlib's own fallback when no display exists).
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
+from rfdsm.curves import REGIMES, LearningCurve, PhaseDiagram
 
-from rfdsm.curves import REGIMES, LearningCurve, PhaseDiagram  # noqa: E402
+#: One column of a two-column paper, in inches, and the resolution the command line saves at.
+WIDTH, DPI = 3.4, 200
+
+
+def _m_label(m: float) -> str:
+    return "∞" if np.isinf(m) else f"{m:g}"
+
+
+def _plain_log_ticks(ax, which: str = "xy") -> None:
+    """Log axes labelled with plain numbers (0.1, 1, 10) instead of powers of ten; on an axis spanning less than two
+    decades, where the decades alone would leave it bare, the minor ticks at 2 and 5 times a power of ten too."""
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    two_five = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "25" else "")
+    for name in which:
+        axis, (low, high) = (ax.xaxis, ax.get_xlim()) if name == "x" else (ax.yaxis, ax.get_ylim())
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(two_five if 0 < low and high / low < 100 else NullFormatter())
+
+
+def title(curve: LearningCurve, axis: str | None = None) -> str:
+    """Every parameter held fixed over ``curve`` (the swept ``axis`` left out)."""
+    parts = [curve.activation, f"t = {curve.t:g}" if np.ndim(curve.t) == 0 else None, f"m = {_m_label(curve.m)}",
+             f"λ = {curve.lam:g}" if np.ndim(curve.lam) == 0 else None]
+    for name, symbol in (("psi_n", "ψn"), ("psi_p", "ψp")):
+        values = np.unique(getattr(curve, name))
+        if name != axis and values.size == 1:
+            parts.append(f"{symbol} = {values[0]:g}")
+    return ", ".join(p for p in parts if p)
 
 
 def plot_curve(curve: LearningCurve, axis: str = "psi_p", ax=None):
-    """Test, train and score errors against ``axis`` (``"psi_p"`` or ``"psi_n"``), with the baseline ``a² = e^{−2t}``."""
+    """Test, train (with and without the ridge term) and score errors against ``axis`` (``"psi_p"`` or ``"psi_n"``),
+    with the baseline ``a² = e^{−2t}``, the test error of the exact score."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(1.6 * WIDTH, WIDTH), layout="constrained")
     x = getattr(curve, axis).ravel()
-    m = "∞" if np.isinf(curve.m) else f"{curve.m:g}"
-    ax.plot(x, curve.test.ravel(), label="test")
-    ax.plot(x, curve.train.ravel(), label="train")
-    ax.plot(x, curve.score.ravel(), "--", label="score")
-    ax.axhline(curve.baseline, color="k", lw=0.8, ls=":", label="baseline $a^2$")
+    ax.plot(x, curve.test.ravel(), color="C0", label="test")
+    ax.plot(x, curve.train.ravel(), color="C1", label="train")
+    ax.plot(x, curve.train_ridge.ravel(), color="C1", ls="--", label="train + ridge term")
+    ax.plot(x, curve.score.ravel(), color="C2", ls="-.", label="score")
+    ax.axhline(np.mean(curve.baseline), color="k", lw=0.8, ls=":", label="baseline $a^2$")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log_ticks(ax)
     ax.set_xlabel("ψp = p/d" if axis == "psi_p" else "ψn = n/d")
     ax.set_ylabel("error per dimension")
-    ax.set_title(f"{curve.activation}, t = {curve.t:g}, m = {m}, λ = {curve.lam:g}")
-    ax.legend()
+    ax.set_title(title(curve, axis), fontsize="medium")
+    ax.legend(fontsize="small")
     return ax
 
 
+def borders(diagram: PhaseDiagram) -> tuple[np.ndarray, np.ndarray]:
+    """Two measures of the memorisation border at each ψn (column), as ψp values (NaN where absent):
+
+    - where the train error first falls below the baseline ``a²`` as ψp grows;
+    - where the test error rises fastest, ``argmax d log ε_test / d log ψp`` (on the grid).
+    """
+    c = diagram.curve
+    below = c.train < c.baseline
+    first = np.where(below.any(axis=0), diagram.psi_p[np.argmax(below, axis=0)], np.nan)
+    slope = np.diff(np.log(c.test), axis=0) / np.diff(np.log(diagram.psi_p))[:, None]
+    middle = np.sqrt(diagram.psi_p[1:] * diagram.psi_p[:-1])
+    steepest = np.where(np.nanmax(slope, axis=0) > 0, middle[np.nanargmax(slope, axis=0)], np.nan)
+    return first, steepest
+
+
 def plot_phase(diagram: PhaseDiagram, ax=None):
-    """Regimes in the ``(ψn, ψp)`` plane, with the line ``ψp = m ψn`` (``ψp = ψn`` for ``m = ∞``)."""
+    """Regimes in the ``(ψn, ψp)`` plane (``rfdsm.curves.classify``), with the two border measures of ``borders``
+    and the line ``ψp = m ψn`` (``ψp = ψn`` for ``m = ∞``)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4.5))
-    colours = ListedColormap(["#4c9be8", "#e8704c", "#bbbbbb"])
+        _, ax = plt.subplots(figsize=(1.6 * WIDTH, 1.2 * WIDTH), layout="constrained")
+    colours = ListedColormap(["#4c9be8", "#e8704c", "#cccccc"])
     ax.pcolormesh(diagram.psi_n, diagram.psi_p, diagram.regime, cmap=colours, vmin=-0.5, vmax=2.5, shading="nearest")
     curve = diagram.curve
     slope = 1.0 if np.isinf(curve.m) else curve.m
-    ax.plot(diagram.psi_n, slope * diagram.psi_n, "k--", lw=1, label="ψp = ψn" if slope == 1 else f"ψp = {slope:g} ψn")
+    first, steepest = borders(diagram)
+    ax.plot(diagram.psi_n, first, color="k", lw=1.2, label="train error reaches $a^2$")
+    ax.plot(diagram.psi_n, steepest, color="k", lw=1.2, ls="-.", label="steepest rise of test error")
+    ax.plot(diagram.psi_n, slope * diagram.psi_n, "k:", lw=1, label="ψp = ψn" if slope == 1 else f"ψp = {slope:g} ψn")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log_ticks(ax)
     ax.set_xlim(diagram.psi_n.min(), diagram.psi_n.max())
     ax.set_ylim(diagram.psi_p.min(), diagram.psi_p.max())
     ax.set_xlabel("ψn = n/d")
     ax.set_ylabel("ψp = p/d")
-    m = "∞" if np.isinf(curve.m) else f"{curve.m:g}"
-    ax.set_title(f"{curve.activation}, t = {curve.t:g}, m = {m}, λ = {curve.lam:g}")
+    ax.set_title(f"{title(curve, 'psi_n')}, tolerance {diagram.tolerance:g}", fontsize="medium")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours(i)) for i in range(len(REGIMES))]
-    ax.legend(handles + ax.get_legend_handles_labels()[0], list(REGIMES) + ax.get_legend_handles_labels()[1],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    lines, labels = ax.get_legend_handles_labels()
+    ax.legend(handles + lines, list(REGIMES) + labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax

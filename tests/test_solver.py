@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from rfdsm.solver import CONVERGED, ConvergenceError, solve, sweep
+from rfdsm.solver import CONVERGED, ConvergenceError, load, solve, sweep
+
+MESSAGES = load("ridge").MESSAGES
 
 
 def mp_root(z, psi):
@@ -31,8 +33,8 @@ def test_marchenko_pastur_against_the_closed_form(z, psi):
 
 def test_sweep_warm_starts_and_reports_every_point():
     lam = np.geomspace(10, 1e-3, 200)
-    swept = sweep("ridge", {"lam": lam, "psi_n": 1.7, "noise": 0.1})
-    assert np.all(swept.status == CONVERGED) and np.all(swept.residual < 1e-10)
+    swept = sweep("ridge", {"lam": lam, "psi_n": 1.7, "noise": 0.1}, on_failure="nan")
+    assert np.all(swept.status == CONVERGED) and np.all(swept.residual < 1e-12) and swept.failures() == []
     cold = [solve("ridge", {"lam": v, "psi_n": 1.7, "noise": 0.1}) for v in lam[::20]]
     assert np.allclose([c["test_error"] for c in cold], swept["test_error"][::20], rtol=1e-10, atol=0)
     # Warm starts: a few Newton steps per point instead of a continuation from λ = 10⁴ each time.
@@ -49,19 +51,22 @@ def test_guess_is_used():
 
 def test_no_fixed_point_raises_naming_the_parameters():
     # λ = 0 with fewer samples than dimensions: (X^T X/n)^{-1} does not exist, g_ww diverges.
-    with pytest.raises(ConvergenceError, match=r"lam=0\.0, psi_n=0\.5"):
+    with pytest.raises(ConvergenceError, match=r"^model ridge: no fixed point at lam=0\.0, psi_n=0\.5"):
         solve("ridge", {"lam": 0.0, "psi_n": 0.5, "noise": 0.1})
+    marked = sweep("ridge", {"lam": [1.0, 0.0], "psi_n": 0.5, "noise": 0.1}, on_failure="nan")
+    assert marked.status[0] == CONVERGED != marked.status[1] and np.isnan(marked["test_error"][1])
+    assert marked.failures() == [f"lam=0.0, psi_n=0.5, noise=0.1: {MESSAGES[marked.status[1]]}"]
 
 
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"lam": -1.0, "psi_n": 1.0, "noise": 0.1}, "lam: must be ≥ 0"),
-        ({"lam": 1.0, "psi_n": 0.0, "noise": 0.1}, "psi_n: must be > 0"),
-        ({"lam": 1.0, "psi_n": 1.0}, "missing noise"),
-        ({"lam": 1.0, "psi_n": 1.0, "noise": 0.1, "m": 2}, "unknown m"),
-        ({"lam": 1j, "psi_n": 1.0, "noise": 0.1}, "lam: must be real"),
-        ({"lam": [1.0, 2.0], "psi_n": [1.0, 2.0, 3.0], "noise": 0.1}, "same length"),
+        ({"lam": -1.0, "psi_n": 1.0, "noise": 0.1}, "^lam: must be ≥ 0"),
+        ({"lam": 1.0, "psi_n": 0.0, "noise": 0.1}, "^psi_n: must be > 0"),
+        ({"lam": 1.0, "psi_n": 1.0}, "^params: model ridge takes lam, psi_n, noise; missing noise"),
+        ({"lam": 1.0, "psi_n": 1.0, "noise": 0.1, "m": 2}, "^params: model ridge takes .*; unknown m"),
+        ({"lam": 1j, "psi_n": 1.0, "noise": 0.1}, "^lam: must be real"),
+        ({"lam": [1.0, 2.0], "psi_n": [1.0, 2.0, 3.0], "noise": 0.1}, "^params: .* same length"),
     ],
 )
 def test_bad_input(params, message):
@@ -70,9 +75,11 @@ def test_bad_input(params, message):
 
 
 def test_unknown_model_and_bad_options():
-    with pytest.raises(ValueError, match="no generated model"):
+    with pytest.raises(ValueError, match=r"^model: no generated model 'nope'"):
         solve("nope", {})
-    with pytest.raises(ValueError, match="tol"):
+    with pytest.raises(ValueError, match=r"^tol:"):
         solve("ridge", {"lam": 1.0, "psi_n": 1.0, "noise": 0.1}, tol=-1)
-    with pytest.raises(ValueError, match="one point"):
+    with pytest.raises(ValueError, match=r"^on_failure:"):
+        sweep("ridge", {"lam": 1.0, "psi_n": 1.0, "noise": 0.1}, on_failure="skip")
+    with pytest.raises(ValueError, match=r"^params: solve takes one point"):
         solve("ridge", {"lam": [1.0, 2.0], "psi_n": 1.0, "noise": 0.1})
