@@ -58,16 +58,25 @@ def _linear_solve(A, b):
     return y, True
 
 
+#: Scales are at least this fraction of the largest one: an unknown that vanishes identically (a cross block such as
+#: g[w,e] at m = 1) is computed as round-off (1e-29), whose relative residual is 1 whatever Newton does.
+SCALE_FLOOR = 1e-14
+
+
 @numba.njit(cache=True)
 def _scales(x, r):
-    """The scale of each equation ``x_i = G_i(x)``: ``max(|x_i|, |G_i|)`` with ``G_i = x_i − r_i`` (1 where both
-    vanish). The unknowns of one model span many orders of magnitude (1e-7 next to 1e6 at small ridge), so residuals
-    and Newton steps are measured relative to these scales, component by component."""
+    """The scale of each equation ``x_i = G_i(x)``: ``max(|x_i|, |G_i|)`` with ``G_i = x_i − r_i``, at least
+    ``SCALE_FLOOR`` times the largest (1 where all vanish). The unknowns of one model span many orders of magnitude
+    (1e-7 next to 1e6 at small ridge), so residuals and Newton steps are measured relative to these scales, component
+    by component."""
     s = numpy.empty(x.size)
     for i in range(x.size):
         s[i] = max(abs(x[i]), abs(x[i] - r[i]))
-        if s[i] == 0.0:
-            s[i] = 1.0
+    floor = SCALE_FLOOR * numpy.max(s)
+    if floor == 0.0:
+        floor = 1.0
+    for i in range(x.size):
+        s[i] = max(s[i], floor)
     return s
 
 
