@@ -36,7 +36,7 @@ from types import ModuleType
 import numpy as np
 
 import generated
-from rfdsm.validate import positive
+from rfdsm.validate import positive, positive_array
 
 #: Status of a converged point (the other codes and their messages: ``MESSAGES`` of each generated model).
 CONVERGED = 0
@@ -132,7 +132,7 @@ def _parameter_table(module: ModuleType, params) -> tuple[np.ndarray, dict]:
         if name in module.POSITIVE or name in module.NONNEGATIVE:
             if np.iscomplexobj(column):
                 raise ValueError(f"{name}: must be real, got {column!r}")
-            column = np.array([positive(name, v, allow_zero=name in module.NONNEGATIVE) for v in column])
+            column = positive_array(name, column, allow_zero=name in module.NONNEGATIVE)
         else:
             try:
                 column = np.asarray(column, dtype=complex if np.iscomplexobj(column) else float)

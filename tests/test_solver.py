@@ -61,8 +61,8 @@ def test_no_fixed_point_raises_naming_the_parameters():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"lam": -1.0, "psi_n": 1.0, "noise": 0.1}, "^lam: must be ≥ 0"),
-        ({"lam": 1.0, "psi_n": 0.0, "noise": 0.1}, "^psi_n: must be > 0"),
+        ({"lam": -1.0, "psi_n": 1.0, "noise": 0.1}, "^lam: every value must be ≥ 0"),
+        ({"lam": 1.0, "psi_n": 0.0, "noise": 0.1}, "^psi_n: every value must be > 0"),
         ({"lam": 1.0, "psi_n": 1.0}, "^params: model ridge takes lam, psi_n, noise; missing noise"),
         ({"lam": 1.0, "psi_n": 1.0, "noise": 0.1, "m": 2}, "^params: model ridge takes .*; unknown m"),
         ({"lam": 1j, "psi_n": 1.0, "noise": 0.1}, "^lam: must be real"),
