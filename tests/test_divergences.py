@@ -1,4 +1,4 @@
-"""Closed-form Gaussian divergences against brute-force integration on a grid (d = 1, 2)."""
+"""Gaussian divergences: closed forms against brute-force integration (d = 1, 2), the rank rule, log space."""
 import math
 
 import mpmath
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from rfdsm import gaussians as g
+from rfdsm import divergences as g
 
 
 def _grid_2d(n=801, half=9.0):
@@ -65,10 +65,57 @@ def test_log_space_l2_survives_where_float64_overflows():
     assert res.log_abs == pytest.approx(float(mpmath.log(exact)), rel=1e-12)
 
 
+def test_factor_resolves_covariances_whose_matrix_is_numerically_singular():
+    """S = F F^T with F's singular values (1, 1e-10): as a matrix, S has condition 1e20 and counts as singular;
+    given by F it does not, and KL(N(0, S) || N(0, I)) = 1/2 sum (s^2 - 1 - ln s^2) to rounding."""
+    rot = np.array([[0.6, -0.8], [0.8, 0.6]])
+    s = np.array([1.0, 1e-10])
+    F = rot * s
+    assert g.gaussian([0.0, 0.0], F @ F.T).singular
+    p = g.gaussian([0.0, 0.0], factor=F)
+    assert not p.singular
+    want = 0.5 * np.sum(s**2 - 1 - np.log(s**2))
+    assert g.kl(p, g.gaussian([0.0, 0.0], 1.0)) == pytest.approx(want, rel=1e-12)
+    want_back = 0.5 * np.sum(1 / s**2 - 1 + np.log(s**2))
+    assert g.kl(g.gaussian([0.0, 0.0], 1.0), p) == pytest.approx(want_back, rel=1e-12)
+    rank_one = g.gaussian([0.0, 0.0], factor=rot * np.array([1.0, 0.0]))
+    assert rank_one.singular and g.kl(rank_one, Q) == math.inf
+    assert g.gaussian(np.zeros(3), factor=np.ones((3, 2))).singular  # fewer columns than d
+
+
+def test_off_diagonal_inner_product_against_explicit_pairs():
+    """ln sum_{i != j} w_i w_j N(a_i - a_j; 0, 2 eps^2 I), and <p,p> = diagonal + off-diagonal."""
+    x = np.array([[0.0, 0.3], [1.1, -0.4], [-0.7, 0.9], [0.2, 0.2]])
+    mix = g.kernel_density(x, 0.6)
+    pair = stats.multivariate_normal(np.zeros(2), 2 * 0.36)
+    off = sum(pair.pdf(x[i] - x[j]) for i in range(4) for j in range(4) if i != j) / 16
+    assert g.log_inner_off_diagonal(mix) == pytest.approx(math.log(off), rel=1e-13)
+    diag = pair.pdf(np.zeros(2)) / 4
+    assert g.log_inner(mix, mix) == pytest.approx(math.log(off + diag), rel=1e-13)
+    assert g.log_inner_off_diagonal(g.kernel_density(x[:1], 0.6)) == -math.inf
+
+
+def test_signed_logsumexp_signs_and_cancellation():
+    assert g.signed_logsumexp([1.0, 1.0], [1, -1]).sign == 0
+    r = g.signed_logsumexp([math.log(3.0), -math.inf, math.log(5.0)], [1, 1, -1])
+    assert r.sign == -1 and r.log_abs == pytest.approx(math.log(2.0), rel=1e-15)
+    assert g.signed_logsumexp([800.0, 0.0], [1, 1]).value == math.inf
+
+
 def test_bad_inputs_raise():
-    with pytest.raises(ValueError, match="cov"):
+    with pytest.raises(ValueError, match=r"^cov:"):
         g.gaussian([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]])
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(ValueError, match=r"^cov:"):
+        g.gaussian([0.0, 0.0], 1.0, factor=np.eye(2))
+    with pytest.raises(ValueError, match=r"^factor:"):
+        g.gaussian([0.0, 0.0], factor=np.eye(3))
+    with pytest.raises(ValueError, match=r"^weights:"):
         g.GaussianMixture(np.array([0.5, 0.6]), np.zeros((2, 1)), 1.0)
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match=r"^means:"):
+        g.gaussian([0.0, math.nan], 1.0)
+    with pytest.raises(ValueError, match=r"^eps:"):
         g.kernel_density(np.zeros((3, 2)), 0.0)
+    with pytest.raises(ValueError, match=r"^samples:"):
+        g.kernel_density(np.zeros((0, 2)), 1.0)
+    with pytest.raises(ValueError, match=r"^logs:"):
+        g.signed_logsumexp([math.inf, 0.0], [1, -1])
