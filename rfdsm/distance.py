@@ -92,6 +92,11 @@ class OneStepModel:
         """Infinite-data shrinkage ``r = a^2 sigma^2 / v`` of the generated variance."""
         return self.a**2 * self.sigma**2 / self.noisy_var
 
+    @property
+    def log_self_overlap(self) -> float:
+        """``ln <O,O> = -(d/2) ln(4 pi sigma^2)``, also the ``i = j`` part of every kernel density's ``<K,K>``."""
+        return -0.5 * self.d * math.log(4 * math.pi * self.sigma**2)
+
     def sampling_law(self) -> GaussianMixture:
         return divergences.gaussian(np.full(self.d, self.mean), self.sigma**2)
 
@@ -182,11 +187,12 @@ class RelativeDistance:
     hellinger2: float
 
 
-def _log_dist(log_self: float, log_cross: float, log_gg: float) -> float:
-    """``ln(<K,K> - 2<K,G> + <G,G>)`` from the logs (``inf`` when ``<G,G>`` is)."""
+def _log_dist(log_diag: float, log_off: float, log_cross: float, log_gg: float) -> float:
+    """``ln(<K,K> - 2<K,G> + <G,G>)``, ``<K,K>`` = diagonal + off-diagonal, from the logs (``inf`` with ``<G,G>``)."""
     if math.isinf(log_gg):
         return math.inf
-    return divergences.signed_logsumexp([log_self, log_cross + math.log(2), log_gg], [1, -1, 1]).log_abs
+    logs = [log_diag, log_off, log_cross + math.log(2), log_gg]
+    return divergences.signed_logsumexp(logs, [1, 1, -1, 1]).log_abs
 
 
 def relative_distance(model: OneStepModel, n: int, seed=None, reference=None) -> RelativeDistance:
@@ -207,13 +213,14 @@ def relative_distance(model: OneStepModel, n: int, seed=None, reference=None) ->
         if not isinstance(reference, KernelReference):
             reference = kernel_reference(model, model.sample(count("reference", reference), rng))
         R, log_off_r = reference.law, reference.log_off
+    log_off_t = divergences.log_inner_off_diagonal(T)
     log_tg, log_rg = divergences.log_inner(T, G), divergences.log_inner(R, G)
     ln2 = math.log(2)
-    delta = divergences.signed_logsumexp(
-        [divergences.log_inner_off_diagonal(T), log_off_r, log_tg + ln2, log_rg + ln2], [1, -1, -1, 1])
+    delta = divergences.signed_logsumexp([log_off_t, log_off_r, log_tg + ln2, log_rg + ln2], [1, -1, -1, 1])
     log_gg = math.inf if G.singular else divergences.log_inner(G, G)
-    return RelativeDistance(n, model.d, _log_dist(divergences.log_inner(T, T), log_tg, log_gg),
-                            _log_dist(divergences.log_inner(R, R), log_rg, log_gg), delta,
+    log_diag = model.log_self_overlap
+    return RelativeDistance(n, model.d, _log_dist(log_diag, log_off_t, log_tg, log_gg),
+                            _log_dist(log_diag, log_off_r, log_rg, log_gg), delta,
                             divergences.kl(G, O), divergences.kl(O, G), divergences.hellinger2(G, O))
 
 

@@ -1,6 +1,6 @@
 """Proportional limit ``N, d -> inf`` (``N/d`` fixed) of the linear DDPM, and exact Wishart KL expectations.
 
-The limit is taken with the known-mean convention of :mod:`.chain` at ``mu = 0`` (``mean="known"``), so
+The limit is taken with the known-mean convention of :mod:`.chain` at ``mean = 0`` (``known_mean=True``), so
 ``C`` is the standard sample covariance of :mod:`.equivalents` with ``n = N``.  Every quantity is
 ``(1/d) tr(B f(C))`` for a spectral function ``f`` of the chain (``B`` = ``I``, ``Sigma`` or
 ``Sigma^{-1}``), evaluated by :class:`.equivalents.SpectralContour`; per dimension:
@@ -35,15 +35,23 @@ def _log_on_contour(gz: np.ndarray) -> np.ndarray:
     """``ln g`` continuous along the contour; raises if ``g`` winds around 0 (a zero inside the contour)."""
     arg = np.unwrap(np.angle(gz))
     if abs(arg[0]) > 1.0 or abs(arg[-1]) > 1.0:
-        raise RuntimeError("proportional_limit: g(z) vanishes inside the contour; reduce h")
+        raise RuntimeError("proportional_limit: g(z) vanishes inside the contour; reduce half_angle")
     return np.log(np.abs(gz)) + 1j * arg
 
 
 def proportional_limit(spectrum, N: int, schedule: Schedule | None = None,
                        training: Training | None = None, half_angle: float = 0.5) -> LinearTheory:
-    """Deterministic-equivalent values of the KLs (per dimension) and of the per-step losses.
+    """Deterministic-equivalent values of the KLs (per dimension) and of the per-step losses (module docstring).
 
-    PROPORTIONAL_LIMIT_CLAIMS
+    Accuracy at finite ``d`` (docs/linear.md, ``scripts/linear_excess_kl.py``).  For ``N > d`` the limit keeps only
+    the leading ``1/(4 psi)`` per dimension of the excess KL over ``N = inf``, ``psi = N/d``; the finite-``d``
+    chain's excess is the Wishart one, ``(d+1)/(4N)`` per dimension with a known mean and ``(d+3)/(4N)`` with the
+    learned mean.  So the limit's excess is low by ``d/(d+1)`` (known mean) or ``d/(d+3)`` (learned mean): measured
+    0.985 and 0.947 against the exact Wishart expectations at ``d = 50``, ``k = 0``, where ``d/(d+1) = 0.980`` and
+    ``d/(d+3) = 0.943`` (the rest is the 1000-step chain's own +0.5 %).  That chain excess does not depend on the
+    spectrum for ``k <= 1`` (to 0.3 % for ``KL(p_gen || p)``, 0.8 % for ``KL(p || p_gen)``); at ``k = 2`` it is +3.2 %
+    and +9 % above the Wishart value at ``d = 50``, a time-step effect on the small eigenvalues (10 times finer
+    steps: +0.35 % and +1.2 %).
     """
     lam = check_spectrum(spectrum)
     N = count("N", N)
