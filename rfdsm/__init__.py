@@ -1,7 +1,7 @@
 """rfdsm: exact asymptotic learning curves of diffusion models trained by denoising score matching, and the
 simulations that check them. See README.md."""
 
-from rfdsm import distance, gaussians, linear
+from rfdsm import distance, divergences, linear
 from rfdsm.compare import compare
 from rfdsm.constants import Constants, constants
 from rfdsm.curves import LearningCurve, PhaseDiagram, learning_curve, phase_diagram
@@ -11,5 +11,5 @@ from rfdsm.solver import ConvergenceError
 
 __all__ = [
     "Constants", "ConvergenceError", "LearningCurve", "PhaseDiagram", "Simulation", "compare", "constants",
-    "distance", "gaussians", "generate", "learning_curve", "linear", "phase_diagram", "simulate",
+    "distance", "divergences", "generate", "learning_curve", "linear", "phase_diagram", "simulate",
 ]

@@ -1,91 +1,124 @@
-"""One-step linear denoiser and memorisation by relative distance (MODELS.md §6).
+"""One-step linear denoiser and memorisation by relative distance (docs/distance.md).
 
 Conventions (choices made here are marked *)
 --------------------------------------------
-* Data ``x_0 ~ rho_O = N(m 1, sigma^2 I_d)``.  Forward noise with scale ``ell`` and cut-off time ``T``:
-  ``x_T = a x_0 + sqrt(ell (1 - a^2)) xi``, ``a = e^{-T}``; so ``x_T ~ N(a m 1, v_T I)``,
-  ``v_T = a^2 sigma^2 + ell (1 - a^2)``.
-* Training: ``n`` pairs ``(x_0,i, x_T,i)`` (one noise draw each); least squares with intercept,
-  ``A = X0c^T XTc (XTc^T XTc)^+`` (minimum norm; ``c`` = centred by the sample means), ``b = xbar_0 - A xbar_T``.
-* *Generation starts from the exact forward marginal ``x_T ~ N(a m 1, v_T I)``:
-  ``rho_G = N(a A m 1 + b, v_T A A^T)``.  ``rank A <= n - 1``, so ``Sigma_G`` is singular for ``n <= d``.
-  With infinite data ``rho_G = N(m 1, r sigma^2 I)``, ``r = a^2 sigma^2 / v_T``.
-* Gaussian-kernel approximation of a set of ``N`` points: ``(1/N) sum_i N(x_i, eps^2 I)``,
-  ``eps = sigma N^{-1/d}``.  ``rho_T`` is that of the training points ``x_0,i``.
-  *The reference ``rho_R`` is the sampling law ``rho_O`` itself (default) or, with ``n_ref``, the kernel
-  approximation of an independent set of ``n_ref`` points from ``rho_O``.
+* Data ``x_0 ~ rho_O = N(mean 1, sigma^2 I_d)``.  Forward noise with scale ``ell`` up to the cut-off time
+  ``t_cut``: ``x_c = a x_0 + sqrt(ell (1 - a^2)) xi``, ``a = e^{-t_cut}``; so ``x_c ~ N(a mean 1, v I)``,
+  ``v = a^2 sigma^2 + ell (1 - a^2)``.
+* Training: ``n`` pairs ``(x_0,i, x_c,i)`` (one noise draw each); least squares with intercept,
+  ``A = X0c^T Xcc (Xcc^T Xcc)^+`` (minimum norm; the second ``c`` = centred by the sample means),
+  ``b = xbar_0 - A xbar_c``.
+* *Generation starts from the exact forward marginal ``x_c ~ N(a mean 1, v I)``:
+  ``rho_G = N(a A mean 1 + b, v A A^T)``, given to :mod:`rfdsm.divergences` by its factor ``sqrt(v) A``, so that
+  singularity is decided on ``A`` (rank rule ``s_min(A) <= d eps s_max(A)``, ``eps`` = 2.2e-16).
+  ``rank A <= n - 1``, so ``Sigma_G`` is singular for ``n <= d``.  With infinite data
+  ``rho_G = N(mean 1, r sigma^2 I)``, ``r = a^2 sigma^2 / v``.
+* Gaussian-kernel approximation of a set of ``N`` points: ``(1/N) sum_i N(x_i, eps_N^2 I)``,
+  ``eps_N = sigma N^{-1/d}``.  ``rho_T`` is that of the training points ``x_0,i``.
+  *The reference ``rho_R`` is the sampling law ``rho_O`` itself (default), or the kernel approximation of a
+  reference set from ``rho_O``: fresh for each training set (``reference=N``) or fixed (a :class:`KernelReference`).
 * ``D(p, q) = int (p - q)^2`` (squared L2).  ``E_TG = D(rho_T, rho_G)``, ``E_OG = D(rho_R, rho_G)`` and
-  ``Delta = E_TG - E_OG = <T,T> - 2<T,G> - <R,R> + 2<R,G>``: ``<G,G>`` cancels exactly, which keeps
-  ``Delta`` finite when ``Sigma_G`` is singular (then ``E_TG = E_OG = inf``).  Each inner product is
-  ``exp`` of a large positive or negative number (hundreds in ``d ~ 100``); ``Delta`` is formed from their
-  logarithms (:func:`rfdsm.gaussians.signed_logsumexp`), never from the inner products themselves.
-* Generalisation regime: ``P(Delta > 0) -> 1`` over training sets (the generated law is closer to the
-  sampling law than to the training set); memorisation: ``P(Delta > 0) -> 0``.
+  ``Delta = E_TG - E_OG = <T,T> - 2<T,G> - <R,R> + 2<R,G>``: ``<G,G>`` cancels exactly, which keeps ``Delta``
+  finite when ``Sigma_G`` is singular (then ``E_TG = E_OG = inf``).
+* Cancelled form.  The ``i = j`` terms of a kernel density's ``<K,K>`` sum to
+  ``(1/N) (4 pi eps_N^2)^{-d/2} = (4 pi sigma^2)^{-d/2} = <O,O>`` whatever ``N`` is.  So, with ``off(K)`` the
+  ``i != j`` part of ``<K,K>`` (and ``off(O) = 0``),
+      ``Delta = off(T) - off(R) - 2<T,G> + 2<R,G>``,
+  with the equal terms removed analytically.  Forming ``<T,T>`` and ``<O,O>`` and subtracting them instead
+  loses ``Delta`` near ``n ~ d`` (at ``d = 100``, ``|Delta| ~ e^{-32} <O,O>`` while their rounding is
+  ``~1e-14 <O,O>``: the sign came out wrong in 30 % of training sets).  Each term is ``exp`` of a large positive
+  or negative number; ``Delta`` is summed from their logarithms (:func:`rfdsm.divergences.signed_logsumexp`).
+* Generalisation regime: ``P(Delta > 0) -> 1`` over training sets (the generated law is closer to the reference
+  than to the training set); memorisation: ``P(Delta > 0) -> 0``.
+* KL and Hellinger are between ``rho_G`` and the sampling law ``rho_O``, totals in nats (not per dimension).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import binomtest
 from tqdm.auto import tqdm
 
-from . import gaussians
-from .gaussians import GaussianMixture, SignedLog
+from . import divergences
+from .divergences import GaussianMixture, SignedLog
+from .validate import count, finite, finite_array, positive
+
+_EPS = float(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
 class OneStepModel:
-    """Data ``N(m 1, sigma^2 I_d)``, forward noise scale ``ell``, cut-off time ``T``."""
+    """Data ``N(mean 1, sigma^2 I_d)``, forward noise scale ``ell``, cut-off time ``t_cut``.
+
+    ``t_cut`` is limited to where ``r = e^{-2 t_cut} sigma^2 / v >= eps`` (about 18.4 at ``sigma = ell = 1``):
+    beyond it the signal ``a x_0`` in ``x_c`` is below the rounding of the noise, the fit regresses on rounding
+    errors, and ``r sigma^2`` is lost against ``sigma^2``.
+    """
 
     d: int
     sigma: float = 1.0
-    m: float = 1.0
+    mean: float = 1.0
     ell: float = 1.0
-    T: float = 1.0
+    t_cut: float = 1.0
 
     def __post_init__(self):
-        if int(self.d) != self.d or self.d <= 0:
-            raise ValueError(f"d: must be a positive integer, got {self.d}")
-        for name in ("sigma", "ell", "T"):
-            v = getattr(self, name)
-            if not (v > 0 and math.isfinite(v)):
-                raise ValueError(f"{name}: must be finite and > 0, got {v}")
-        if not math.isfinite(self.m):
-            raise ValueError(f"m: must be finite, got {self.m}")
+        object.__setattr__(self, "d", count("d", self.d))
+        for name in ("sigma", "ell", "t_cut"):
+            object.__setattr__(self, name, positive(name, getattr(self, name)))
+        object.__setattr__(self, "mean", finite("mean", self.mean))
+        if not self.r >= _EPS:
+            raise ValueError(f"t_cut: the signal e^(-2 t_cut) sigma^2 is below rounding against the noise "
+                             f"(r = {self.r:.3g} < 2.2e-16), got t_cut = {self.t_cut}")
 
     @property
     def a(self) -> float:
-        return math.exp(-self.T)
+        """``e^{-t_cut}``."""
+        return math.exp(-self.t_cut)
 
     @property
     def noise_var(self) -> float:
-        """``ell (1 - e^{-2T})``."""
-        return -self.ell * math.expm1(-2 * self.T)
+        """``ell (1 - e^{-2 t_cut})``."""
+        return -self.ell * math.expm1(-2 * self.t_cut)
 
     @property
-    def xT_var(self) -> float:
-        """``v_T = a^2 sigma^2 + ell (1 - a^2)``."""
+    def noisy_var(self) -> float:
+        """``v = a^2 sigma^2 + ell (1 - a^2)``: the variance of each coordinate of ``x_c``."""
         return self.a**2 * self.sigma**2 + self.noise_var
 
     @property
     def r(self) -> float:
-        """Infinite-data shrinkage ``r = a^2 sigma^2 / v_T`` of the generated variance."""
-        return self.a**2 * self.sigma**2 / self.xT_var
+        """Infinite-data shrinkage ``r = a^2 sigma^2 / v`` of the generated variance."""
+        return self.a**2 * self.sigma**2 / self.noisy_var
+
+    @property
+    def log_self_overlap(self) -> float:
+        """``ln <O,O> = -(d/2) ln(4 pi sigma^2)``, also the ``i = j`` part of every kernel density's ``<K,K>``."""
+        return -0.5 * self.d * math.log(4 * math.pi * self.sigma**2)
 
     def sampling_law(self) -> GaussianMixture:
-        return gaussians.gaussian(np.full(self.d, self.m), self.sigma**2)
+        return divergences.gaussian(np.full(self.d, self.mean), self.sigma**2)
 
     def infinite_data_law(self) -> GaussianMixture:
-        return gaussians.gaussian(np.full(self.d, self.m), self.r * self.sigma**2)
+        return divergences.gaussian(np.full(self.d, self.mean), self.r * self.sigma**2)
 
     def kernel_width(self, N: int) -> float:
-        """``eps = sigma N^{-1/d}``."""
-        return self.sigma * N ** (-1.0 / self.d)
+        """``eps_N = sigma N^{-1/d}``."""
+        return self.sigma * count("N", N) ** (-1.0 / self.d)
+
+    def kernel_density(self, points) -> GaussianMixture:
+        """``(1/N) sum_i N(x_i, eps_N^2 I)`` of the ``N`` rows of ``points``."""
+        points = np.atleast_2d(points)
+        return divergences.kernel_density(points, self.kernel_width(points.shape[0]))
+
+    def sample(self, n: int, rng) -> np.ndarray:
+        """``n`` points from ``rho_O``."""
+        return self.mean + self.sigma * rng.standard_normal((n, self.d))
 
 
 def infinite_data_kl(model: OneStepModel) -> float:
-    """``KL(rho_G || rho_O) = (d/2)(r - 1 - ln r)`` for infinite data."""
+    """``KL(rho_G || rho_O) = (d/2)(r - 1 - ln r)`` for infinite data (nats)."""
     r = model.r
     return 0.5 * model.d * (r - 1 - math.log(r))
 
@@ -97,107 +130,120 @@ def infinite_data_hellinger2(model: OneStepModel) -> float:
 
 
 def sample_pairs(model: OneStepModel, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` clean points and their noisy versions ``x_T = a x_0 + sqrt(ell (1 - a^2)) xi``."""
-    x0 = model.m + model.sigma * rng.standard_normal((n, model.d))
-    xT = model.a * x0 + math.sqrt(model.noise_var) * rng.standard_normal((n, model.d))
-    return x0, xT
+    """``n`` clean points and their noisy versions ``x_c = a x_0 + sqrt(ell (1 - a^2)) xi``."""
+    clean = model.sample(n, rng)
+    noisy = model.a * clean + math.sqrt(model.noise_var) * rng.standard_normal((n, model.d))
+    return clean, noisy
 
 
-def fit_one_step(x0, xT) -> tuple[np.ndarray, np.ndarray]:
-    """Least squares with intercept of ``x0`` on ``xT`` (minimum-norm ``A``): returns ``(A, b)``."""
-    x0, xT = np.asarray(x0, float), np.asarray(xT, float)
-    if x0.shape != xT.shape or x0.ndim != 2:
-        raise ValueError(f"x0, xT: need equal (n, d) shapes, got {x0.shape}, {xT.shape}")
-    m0, mT = x0.mean(axis=0), xT.mean(axis=0)
-    B, *_ = np.linalg.lstsq(xT - mT, x0 - m0, rcond=None)
+def fit_one_step(clean, noisy) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares with intercept of ``clean`` on ``noisy`` (minimum-norm ``A``): returns ``(A, b)``."""
+    clean, noisy = finite_array("clean", clean), finite_array("noisy", noisy)
+    if clean.ndim != 2 or noisy.shape != clean.shape:
+        raise ValueError(f"noisy: need the (n, d) shape of clean, got {noisy.shape} and {clean.shape}")
+    mc, mn = clean.mean(axis=0), noisy.mean(axis=0)
+    B, *_ = np.linalg.lstsq(noisy - mn, clean - mc, rcond=None)
     A = B.T
-    return A, m0 - A @ mT
+    return A, mc - A @ mn
 
 
 def generated_law(model: OneStepModel, A, b) -> GaussianMixture:
-    """``N(a A m 1 + b, v_T A A^T)``: the one-step map applied to the forward marginal at ``T``."""
-    return gaussians.gaussian(model.a * model.m * A.sum(axis=1) + b, model.xT_var * (A @ A.T))
+    """``N(a A mean 1 + b, v A A^T)``: the one-step map applied to the forward marginal at ``t_cut``."""
+    return divergences.gaussian(model.a * model.mean * A.sum(axis=1) + b, factor=math.sqrt(model.noisy_var) * A)
+
+
+@dataclass(frozen=True)
+class KernelReference:
+    """A fixed reference set as its kernel density ``rho_R`` and ``ln off(R)`` (computed once, ``O(N^2 d)``)."""
+
+    law: GaussianMixture
+    log_off: float
+
+
+def kernel_reference(model: OneStepModel, points) -> KernelReference:
+    """The kernel density of ``points`` (width ``eps_N``) as a reusable reference for :func:`relative_distance`."""
+    law = model.kernel_density(points)
+    if law.dim != model.d:
+        raise ValueError(f"points: dimension {law.dim}, expected {model.d}")
+    return KernelReference(law, divergences.log_inner_off_diagonal(law))
 
 
 @dataclass(frozen=True)
 class RelativeDistance:
-    """One training set: ``ln E_TG``, ``ln E_OG`` (``inf`` when ``Sigma_G`` is singular), ``Delta`` and divergences."""
+    """One training set: ``ln E_TG``, ``ln E_OG`` (``inf`` when ``Sigma_G`` is singular), ``Delta`` and divergences.
+
+    ``log_dist_train = ln E_TG``, ``log_dist_ref = ln E_OG`` (``rho_R`` in place of ``rho_O`` with a kernel
+    reference); ``kl_gen_true = KL(rho_G || rho_O)``, ``kl_true_gen = KL(rho_O || rho_G)`` (nats, totals),
+    ``hellinger2`` between ``rho_G`` and ``rho_O``.
+    """
 
     n: int
     d: int
-    log_E_TG: float
-    log_E_OG: float
+    log_dist_train: float
+    log_dist_ref: float
     delta: SignedLog
     kl_gen_true: float
     kl_true_gen: float
     hellinger2: float
 
 
-def _log_inner_or_inf(p, q) -> float:
-    try:
-        return gaussians.log_inner(p, q)
-    except ValueError:  # singular summed covariance: the inner product is infinite
+def _log_dist(log_diag: float, log_off: float, log_cross: float, log_gg: float) -> float:
+    """``ln(<K,K> - 2<K,G> + <G,G>)``, ``<K,K>`` = diagonal + off-diagonal, from the logs (``inf`` with ``<G,G>``)."""
+    if math.isinf(log_gg):
         return math.inf
+    logs = [log_diag, log_off, log_cross + math.log(2), log_gg]
+    return divergences.signed_logsumexp(logs, [1, 1, -1, 1]).log_abs
 
 
-def relative_distance(model: OneStepModel, n: int, seed=None, n_ref: int | None = None) -> RelativeDistance:
-    """Draw a training set of size ``n`` (and a reference set if ``n_ref``), fit, and compare (module docstring)."""
-    if int(n) != n or n < 2:
-        raise ValueError(f"n: need an integer >= 2 (the fit has an intercept), got {n}")
-    if n_ref is not None and (int(n_ref) != n_ref or n_ref < 1):
-        raise ValueError(f"n_ref: must be a positive integer, got {n_ref}")
+def relative_distance(model: OneStepModel, n: int, seed=None, reference=None) -> RelativeDistance:
+    """Draw a training set of size ``n``, fit, and compare (module docstring).
+
+    ``reference``: ``None`` for ``rho_O``; an integer ``N`` for the kernel density of ``N`` fresh points drawn
+    after the training set from the same generator; or a :class:`KernelReference` (a fixed set).
+    """
+    n = count("n", n, minimum=2)  # the fit has an intercept
     rng = np.random.default_rng(seed)
-    x0, xT = sample_pairs(model, int(n), rng)
-    G = generated_law(model, *fit_one_step(x0, xT))
-    Tk = gaussians.kernel_density(x0, model.kernel_width(int(n)))
+    clean, noisy = sample_pairs(model, n, rng)
+    G = generated_law(model, *fit_one_step(clean, noisy))
+    T = model.kernel_density(clean)
     O = model.sampling_law()
-    if n_ref is None:
-        R = O
+    if reference is None:
+        R, log_off_r = O, -math.inf
     else:
-        xr = model.m + model.sigma * rng.standard_normal((int(n_ref), model.d))
-        R = gaussians.kernel_density(xr, model.kernel_width(int(n_ref)))
-    ltt, ltg = gaussians.log_inner(Tk, Tk), gaussians.log_inner(Tk, G)
-    lrr, lrg = gaussians.log_inner(R, R), gaussians.log_inner(R, G)
-    delta = gaussians.signed_logsumexp([ltt, ltg + math.log(2), lrr, lrg + math.log(2)], [1, -1, -1, 1])
-    lgg = _log_inner_or_inf(G, G)
-    if math.isinf(lgg):
-        log_etg = log_eog = math.inf
-    else:
-        log_etg = gaussians.signed_logsumexp([ltt, ltg + math.log(2), lgg], [1, -1, 1]).log_abs
-        log_eog = gaussians.signed_logsumexp([lrr, lrg + math.log(2), lgg], [1, -1, 1]).log_abs
-    return RelativeDistance(int(n), model.d, log_etg, log_eog, delta,
-                            gaussians.kl(G, O), gaussians.kl(O, G), gaussians.hellinger2(G, O))
+        if not isinstance(reference, KernelReference):
+            reference = kernel_reference(model, model.sample(count("reference", reference), rng))
+        R, log_off_r = reference.law, reference.log_off
+    log_off_t = divergences.log_inner_off_diagonal(T)
+    log_tg, log_rg = divergences.log_inner(T, G), divergences.log_inner(R, G)
+    ln2 = math.log(2)
+    delta = divergences.signed_logsumexp([log_off_t, log_off_r, log_tg + ln2, log_rg + ln2], [1, -1, -1, 1])
+    log_gg = math.inf if G.singular else divergences.log_inner(G, G)
+    log_diag = model.log_self_overlap
+    return RelativeDistance(n, model.d, _log_dist(log_diag, log_off_t, log_tg, log_gg),
+                            _log_dist(log_diag, log_off_r, log_rg, log_gg), delta,
+                            divergences.kl(G, O), divergences.kl(O, G), divergences.hellinger2(G, O))
 
 
 @dataclass(frozen=True)
 class DeltaProbability:
-    """Monte Carlo estimate of ``P(Delta > 0)`` over ``n_sets`` training sets, with a Wilson 95% interval."""
+    """Monte Carlo estimate ``prob`` of ``P(Delta > 0)`` over ``n_sets`` training sets, with a Wilson 95% interval."""
 
     n: int
     d: int
     n_sets: int
-    p: float
+    prob: float
     ci_low: float
     ci_high: float
-    results: tuple
+    results: tuple = field(repr=False)
 
 
-def _wilson(k: int, m: int, z: float = 1.96):
-    p = k / m
-    den = 1 + z * z / m
-    centre = (p + z * z / (2 * m)) / den
-    half = z * math.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def prob_delta_positive(model: OneStepModel, n: int, n_sets: int = 200, seed=0, n_ref: int | None = None,
-                        progress: bool = True) -> DeltaProbability:
+def prob_delta_positive(model: OneStepModel, n: int, n_sets: int = 200, seed=0, reference=None,
+                        progress: bool = False) -> DeltaProbability:
     """``P(Delta > 0)`` over ``n_sets`` independent training sets (seeds spawned from ``seed``)."""
-    if int(n_sets) != n_sets or n_sets <= 0:
-        raise ValueError(f"n_sets: must be a positive integer, got {n_sets}")
-    seeds = np.random.SeedSequence(seed).spawn(int(n_sets))
-    res = tuple(relative_distance(model, n, seed=s, n_ref=n_ref)
+    n_sets = count("n_sets", n_sets)
+    seeds = np.random.SeedSequence(seed).spawn(n_sets)
+    res = tuple(relative_distance(model, n, seed=s, reference=reference)
                 for s in tqdm(seeds, desc=f"P(Delta>0) n={n}", disable=not progress, leave=False))
     k = sum(r.delta.sign > 0 for r in res)
-    lo, hi = _wilson(k, int(n_sets))
-    return DeltaProbability(int(n), model.d, int(n_sets), k / n_sets, lo, hi, res)
+    ci = binomtest(k, n_sets).proportion_ci(method="wilson")
+    return DeltaProbability(int(n), model.d, n_sets, k / n_sets, float(ci.low), float(ci.high), res)

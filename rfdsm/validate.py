@@ -19,6 +19,24 @@ def _numeric(name: str, value) -> np.ndarray:
     return array.astype(float)
 
 
+def finite(name: str, value) -> float:
+    """``value`` as a finite float, of any sign."""
+    array = _numeric(name, value)
+    if array.ndim or not math.isfinite(float(array)):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    return float(array)
+
+
+def finite_array(name: str, value) -> np.ndarray:
+    """``value`` as a non-empty float array of finite entries, of any sign."""
+    array = _numeric(name, value)
+    if array.size == 0:
+        raise ValueError(f"{name}: expected at least one value")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}: expected finite numbers, got {value!r}")
+    return array
+
+
 def positive(name: str, value, *, allow_zero: bool = False) -> float:
     """``value`` as a float, which must be finite and ``> 0`` (``≥ 0`` with ``allow_zero``)."""
     array = _numeric(name, value)
@@ -35,11 +53,7 @@ def positive(name: str, value, *, allow_zero: bool = False) -> float:
 
 def positive_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
     """``value`` as a float array whose entries are all finite and ``> 0`` (``≥ 0`` with ``allow_zero``)."""
-    array = _numeric(name, value)
-    if array.size == 0:
-        raise ValueError(f"{name}: expected at least one value")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}: expected finite numbers, got {value!r}")
+    array = finite_array(name, value)
     if np.any(array < 0) or (not allow_zero and np.any(array == 0)):
         bound = "≥ 0" if allow_zero else "> 0"
         raise ValueError(f"{name}: every value must be {bound}, got {value!r}")

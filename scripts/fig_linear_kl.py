@@ -1,4 +1,4 @@
-"""KL between generated and true law of the linear DDPM versus N/d (MODELS.md §5).
+"""KL between generated and true law of the linear DDPM versus N/d (docs/linear.md).
 
 Panels: (a) KL(p_gen || p)/d versus N/d for several power-law exponents k, converged ridge-free training
 (infinite for N <= d) and with ridge c or early stopping tau; proportional-limit theory (lines) and
@@ -14,14 +14,11 @@ import argparse
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from tqdm import tqdm
 
-from rfdsm.linear import Training, power_law_spectrum, proportional_limit, simulate, wishart_kl_limit
+from rfdsm.linear import Training, power_law_spectrum, proportional_limit, realise, wishart_kl_limit
 
 
 def main():
@@ -46,7 +43,7 @@ def main():
     for k in tqdm(ks, desc="theory", disable=args.quiet):
         lam = power_law_spectrum(d, k)
         for name, tr in trainings.items():
-            theory[k, name] = np.array([[r.kl_gen_true, r.kl_true_gen] for r in
+            theory[k, name] = np.array([[r.kl_gen_true_per_dim, r.kl_true_gen_per_dim] for r in
                                         (proportional_limit(lam, int(round(p * d)), training=tr) for p in psis)])
     ax = axes[0]
     for (k, name), v in theory.items():
@@ -58,11 +55,11 @@ def main():
         for name in ("c=0", "c=1e-2"):
             for p in sim_psis:
                 N = int(round(p * d))
-                kl = np.mean([simulate(lam, N, training=trainings[name], mean="known", seed=s).kl_gen_true / d
+                kl = np.mean([realise(lam, N, training=trainings[name], known_mean=True, seed=s).kl_gen_true_per_dim
                               for s in range(args.seeds)])
                 if math.isfinite(kl):
                     ax.plot(p, kl, "o", color=colors[k], ms=4, mfc="none")
-                    th = proportional_limit(lam, N, training=trainings[name]).kl_gen_true
+                    th = proportional_limit(lam, N, training=trainings[name]).kl_gen_true_per_dim
                     worst = max(worst, abs(kl / th - 1))
     ax.axvline(1, color="gray", lw=0.5)
     ax.set(xlabel="N/d", ylabel="KL(p_gen || p) / d", title=f"(a) d={d}: theory (lines), simulation (circles)")
@@ -76,13 +73,14 @@ def main():
     big = np.geomspace(2, 400, 16)
     for k in ks:
         lam = power_law_spectrum(d, k)
-        base = proportional_limit(lam, int(1e6 * d)).kl_gen_true
-        ex = np.array([proportional_limit(lam, int(p * d)).kl_gen_true for p in big]) - base
+        base = proportional_limit(lam, int(1e6 * d)).kl_gen_true_per_dim
+        ex = np.array([proportional_limit(lam, int(p * d)).kl_gen_true_per_dim for p in big]) - base
         x = 1 / big
         small = x <= 0.05
         slope = np.polyfit(x[small], ex[small], 1)[0]
-        print(f"k={k:g}: excess KL(p_gen||p)/d ~ {slope:.4f} * d/N for N/d >= 20 "
-              f"(N->inf baseline {base:.2e}/dim, Wishart slope 0.25)")
+        print(f"k={k:g}: proportional limit, excess KL(p_gen||p)/d ~ {slope:.4f} * d/N for N/d >= 20 "
+              f"(N->inf baseline {base:.2e}/dim; Wishart limit 1/4, exact finite-d slope (d+1)/(4d) = "
+              f"{(d + 1) / (4 * d):.4f} known mean, (d+3)/(4d) = {(d + 3) / (4 * d):.4f} learned)")
         ax.loglog(x, ex, color=colors[k], label=f"k={k:g}: slope {slope:.3f}")
     ax.loglog(1 / big, wishart_kl_limit(big)[0], "k--", lw=1, label="Wishart (exact sampler)")
     ax.loglog(1 / big, 0.25 / big, "k:", lw=1, label="d/(4N)")
@@ -94,12 +92,12 @@ def main():
     cs = np.geomspace(1e-5, 1e-1, 13)
     for k in ks:
         lam = power_law_spectrum(d, k)
-        v = np.array([[r.kl_gen_true, r.kl_true_gen] for r in
+        v = np.array([[r.kl_gen_true_per_dim, r.kl_true_gen_per_dim] for r in
                       (proportional_limit(lam, d // 2, training=Training(c=c)) for c in cs)])
         ax.loglog(cs, v[:, 0], "-", color=colors[k], label=f"k={k:g} KL(gen||p), ridge c")
         ax.loglog(cs, v[:, 1], "--", color=colors[k], label=f"k={k:g} KL(p||gen), ridge c")
         taus = 1 / cs  # early stopping at tau ~ 1/c regularises like c
-        v = np.array([proportional_limit(lam, d // 2, training=Training(tau=t)).kl_gen_true for t in taus])
+        v = np.array([proportional_limit(lam, d // 2, training=Training(tau=t)).kl_gen_true_per_dim for t in taus])
         ax.loglog(cs, v, ":", color=colors[k], label=f"k={k:g} KL(gen||p), tau=1/x")
     ax.set(xlabel="ridge c  (or 1/tau)", ylabel="KL / d at N/d = 0.5", title="(c) N < d gap: finite only with c or tau")
     ax.legend(fontsize=6)

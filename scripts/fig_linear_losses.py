@@ -1,6 +1,6 @@
-"""Train and test losses of the linear DDPM versus N/d (MODELS.md §5).
+"""Train and test losses of the linear DDPM versus N/d (docs/linear.md).
 
-Panels: (a) summed (over the T steps) train and test losses versus N/d for several power-law exponents k,
+Panels: (a) summed (over the 1000 steps) train and test losses versus N/d for several power-law exponents k,
 converged training without ridge; theory (lines) and finite-d simulations (points).  (b) the same for
 k = 1 with ridge c and early stopping tau: the train-test gap below N = d and how c and tau shrink it.
 (c) per-step losses at N/d = 0.5: where along the chain the gap sits.
@@ -13,14 +13,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small LAPACK calls thrash 
 import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from tqdm import tqdm
 
-from rfdsm.linear import Training, linear_schedule, power_law_spectrum, proportional_limit, simulate
+from rfdsm.linear import Training, linear_schedule, power_law_spectrum, proportional_limit, realise
 
 
 def main():
@@ -47,7 +44,7 @@ def main():
         ax.semilogx(psis, [r.test_loss_sum for r in th], "-", color=colors[k], label=f"k={k:g}")
         for p in (0.3, 0.5, 2.0, 5.0):
             N = int(round(p * d))
-            sims = [simulate(lam, N, mean="known", seed=s) for s in range(args.seeds)]
+            sims = [realise(lam, N, known_mean=True, seed=s) for s in range(args.seeds)]
             tr = np.mean([r.train_loss_sum for r in sims])
             te = np.mean([r.test_loss_sum for r in sims])
             ax.plot([p, p], [tr, te], "o", color=colors[k], ms=4, mfc="none")
@@ -55,7 +52,7 @@ def main():
             worst = max(worst, abs(tr / ref.train_loss_sum - 1), abs(te / ref.test_loss_sum - 1))
     ax.set_yscale("log")
     ax.axvline(1, color="gray", lw=0.5)
-    ax.set(xlabel="N/d", ylabel="loss summed over T steps", title=f"(a) c=0: test (solid), train (dashed), d={d}")
+    ax.set(xlabel="N/d", ylabel="loss summed over the 1000 steps", title=f"(a) c=0: test (solid), train (dashed), d={d}")
     ax.legend(fontsize=8)
     print(f"theory vs simulation (d={d}, {args.seeds} seeds): largest relative deviation of summed losses = {worst:.3%}")
 
@@ -78,7 +75,7 @@ def main():
     ax.legend(fontsize=8)
 
     ax = axes[2]
-    t = np.arange(1, linear_schedule().T + 1)
+    t = np.arange(1, linear_schedule().steps + 1)
     for i, (name, tr) in enumerate(settings.items()):
         r = proportional_limit(lam, d // 2, training=tr)
         ax.semilogy(t, r.test_loss, color=f"C{i}", label=f"{name} test")

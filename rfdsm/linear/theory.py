@@ -1,6 +1,6 @@
 """Proportional limit ``N, d -> inf`` (``N/d`` fixed) of the linear DDPM, and exact Wishart KL expectations.
 
-The limit is taken with the known-mean convention of :mod:`.chain` at ``mu = 0`` (``mean="known"``), so
+The limit is taken with the known-mean convention of :mod:`.chain` at ``mean = 0`` (``known_mean=True``), so
 ``C`` is the standard sample covariance of :mod:`.equivalents` with ``n = N``.  Every quantity is
 ``(1/d) tr(B f(C))`` for a spectral function ``f`` of the chain (``B`` = ``I``, ``Sigma`` or
 ``Sigma^{-1}``), evaluated by :class:`.equivalents.SpectralContour`; per dimension:
@@ -12,8 +12,8 @@ The limit is taken with the known-mean convention of :mod:`.chain` at ``mu = 0``
 
 with ``g`` and ``w_t`` from :mod:`.chain`.  For ``N < d`` the atom of ``C`` at 0 enters through ``g(0)``;
 ``g(0) = 0`` exactly when ``c = 0``, ``tau = inf`` and the posterior sampler variance is used, and then
-both KLs are ``math.inf``.  With a learned mean (the default of :func:`.chain.simulate`) the limit is the
-same; finite-``d`` differences are ``O(1/N)`` per dimension.
+both KLs are ``math.inf``.  With a learned mean (the default of :func:`.chain.realise`) the limit is the
+same; finite-``d`` differences are ``O(1/N)`` per dimension (:func:`proportional_limit`).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy.special import digamma
 
+from ..validate import count, positive_array
 from .chain import Losses, Schedule, Training, check_spectrum, denoiser_weights, generated_spectrum, linear_schedule
 from .equivalents import SpectralContour
 
@@ -34,19 +35,29 @@ def _log_on_contour(gz: np.ndarray) -> np.ndarray:
     """``ln g`` continuous along the contour; raises if ``g`` winds around 0 (a zero inside the contour)."""
     arg = np.unwrap(np.angle(gz))
     if abs(arg[0]) > 1.0 or abs(arg[-1]) > 1.0:
-        raise RuntimeError("proportional_limit: g(z) vanishes inside the contour; reduce h")
+        raise RuntimeError("proportional_limit: g(z) vanishes inside the contour; reduce half_angle")
     return np.log(np.abs(gz)) + 1j * arg
 
 
 def proportional_limit(spectrum, N: int, schedule: Schedule | None = None,
-                       training: Training | None = None, h: float = 0.5) -> LinearTheory:
-    """Deterministic-equivalent values of the KLs (per dimension) and of the per-step losses."""
+                       training: Training | None = None, half_angle: float = 0.5) -> LinearTheory:
+    """Deterministic-equivalent values of the KLs (per dimension) and of the per-step losses (module docstring).
+
+    Accuracy at finite ``d`` (docs/linear.md, ``scripts/linear_excess_kl.py``).  For ``N > d`` the limit keeps only
+    the leading ``1/(4 psi)`` per dimension of the excess KL over ``N = inf``, ``psi = N/d``; the finite-``d``
+    chain's excess is the Wishart one, ``(d+1)/(4N)`` per dimension with a known mean and ``(d+3)/(4N)`` with the
+    learned mean.  So the limit's excess is low by ``d/(d+1)`` (known mean) or ``d/(d+3)`` (learned mean): measured
+    0.985 and 0.947 against the exact Wishart expectations at ``d = 50``, ``k = 0``, where ``d/(d+1) = 0.980`` and
+    ``d/(d+3) = 0.943`` (the rest is the 1000-step chain's own +0.5 %).  That chain excess does not depend on the
+    spectrum for ``k <= 1`` (to 0.3 % for ``KL(p_gen || p)``, 0.8 % for ``KL(p || p_gen)``); at ``k = 2`` it is +3.2 %
+    and +9 % above the Wishart value at ``d = 50``, a time-step effect on the small eigenvalues (10 times finer
+    steps: +0.35 % and +1.2 %).
+    """
     lam = check_spectrum(spectrum)
-    if not N > 0:
-        raise ValueError(f"N: must be > 0, got {N}")
+    N = count("N", N)
     schedule = linear_schedule() if schedule is None else schedule
     training = Training() if training is None else training
-    sc = SpectralContour(lam, N, h=h)
+    sc = SpectralContour(lam, N, half_angle=half_angle)
     z = sc.z
 
     gz, _ = generated_spectrum(z, schedule, training)
@@ -71,33 +82,35 @@ def proportional_limit(spectrum, N: int, schedule: Schedule | None = None,
     common0 = schedule.s * w0**2 - 2 * np.sqrt(schedule.s) * w0 + 1
     train = sc.trace(common + a * z * w * w, f0=common0)
     test = sc.trace(common, f0=common0) + schedule.abar * sc.trace(w * w, f0=w0**2, b=lam)
-    return LinearTheory(int(N), lam.size, training, float(kl_gt), float(kl_tg), train, test)
+    return LinearTheory(N, lam.size, training, float(kl_gt), float(kl_tg), train, test)
 
 
-def wishart_kl(N: int, d: int):
-    """Exact ``(E KL(p_gen || p), E KL(p || p_gen))`` when ``p_gen = N(mu, C)``, ``C`` the known-mean sample covariance.
+def wishart_kl(N: int, d: int, known_mean: bool = True):
+    """Exact ``(E KL(p_gen || p), E KL(p || p_gen))`` (totals, nats) when ``p_gen = N(centre, C)`` reproduces the
+    training Gaussian: ``C`` the sample covariance about ``centre`` = the true mean (``known_mean``) or the sample
+    mean.  ``N C`` is Wishart with ``n = N`` (known) or ``n = N - 1`` (learned) degrees of freedom, whatever
+    ``Sigma`` is; the sample mean's error exactly offsets the lost degree of freedom in ``tr(Sigma^{-1} C)``:
 
-    ``E KL(p_gen||p) = -1/2 [sum_{i=1..d} digamma((N-i+1)/2) + d ln 2 - d ln N]`` (finite for ``N >= d``),
-    ``E KL(p||p_gen) = 1/2 [d N/(N-d-1) - d] + 1/2 [same sum]`` (finite for ``N >= d + 2``); ``math.inf`` otherwise.
+    ``E KL(p_gen||p) = -1/2 [sum_{i=1..d} digamma((n-i+1)/2) + d ln 2 - d ln N]`` (finite for ``n >= d``),
+    ``E KL(p||p_gen) = 1/2 [(N + [learned]) d/(n-d-1) - d] + 1/2 [same sum]`` (finite for ``n >= d + 2``);
+    ``math.inf`` otherwise.  For ``N >> d`` both are ``d(d+1)/(4N)`` (known) and ``d(d+3)/(4N)`` (learned).
     """
-    if int(N) != N or N <= 0:
-        raise ValueError(f"N: must be a positive integer, got {N}")
-    if int(d) != d or d <= 0:
-        raise ValueError(f"d: must be a positive integer, got {d}")
-    if N < d:
+    N, d = count("N", N), count("d", d)
+    n = N if known_mean else N - 1
+    if n < d:
         return math.inf, math.inf
     i = np.arange(1, d + 1)
-    psi_sum = float(np.sum(digamma((N - i + 1) / 2.0))) + d * math.log(2.0) - d * math.log(N)
+    psi_sum = float(np.sum(digamma((n - i + 1) / 2.0))) + d * math.log(2.0) - d * math.log(N)
     gen_true = -0.5 * psi_sum
-    true_gen = 0.5 * (d * N / (N - d - 1) - d) + 0.5 * psi_sum if N >= d + 2 else math.inf
-    return gen_true, true_gen
+    trace = (N if known_mean else N + 1) * d / (n - d - 1) if n >= d + 2 else math.inf
+    return gen_true, 0.5 * (trace - d) + 0.5 * psi_sum
 
 
 def wishart_kl_limit(psi):
     """Per-dimension limits for ``psi = N/d > 1``: ``1/2 [1 + (psi-1) ln(1-1/psi)]`` and
     ``1/2 [1/(psi-1) - 1 - (psi-1) ln(1-1/psi)]``; both ``~ 1/(4 psi)`` for large ``psi``."""
-    psi = np.asarray(psi, float)
-    if np.any(~(psi > 1)):
-        raise ValueError("psi: must be > 1")
+    psi = positive_array("psi", psi)
+    if np.any(psi <= 1):
+        raise ValueError(f"psi: must be > 1, got {psi}")
     L = (psi - 1) * np.log1p(-1 / psi)
     return 0.5 * (1 + L), 0.5 * (1 / (psi - 1) - 1 - L)
