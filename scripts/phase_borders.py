@@ -89,10 +89,13 @@ def train_border(psi_p: np.ndarray, train: np.ndarray, baseline: float) -> float
 
 def steepest_rise(psi_p: np.ndarray, error: np.ndarray) -> tuple[float, float]:
     """``(ψp, slope)`` where the slope ``d log error / d log ψp`` is largest; the vertex of the parabola through the
-    largest slope and its neighbours (the grid is uniform in log ψp)."""
+    largest slope and its neighbours (the grid is uniform in log ψp). NaN where the largest slope is at an end of the
+    grid: the rise is then outside it."""
     x = np.log(psi_p)
     slope = np.gradient(np.log(error), x)
-    j = int(np.clip(np.argmax(slope), 1, len(x) - 2))
+    j = int(np.argmax(slope))
+    if j == 0 or j == len(x) - 1:
+        return math.nan, float(slope[j])
     s0, s1, s2 = slope[j - 1 : j + 2]
     curvature = s0 - 2 * s1 + s2
     shift = 0.5 * (s0 - s2) / curvature if curvature < 0 else 0.0
