@@ -21,15 +21,16 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib.colors import ListedColormap, LogNorm
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# seed_figures first: it sets the BLAS threads before NumPy loads.
+from scripts.seed_figures import WIDTH, curve, label_m, legend, parser, plain_log, save  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import ListedColormap, LogNorm  # noqa: E402
 
 from rfdsm.curves import REGIMES, classify  # noqa: E402
 from scripts.phase_borders import steepest_rise, train_border  # noqa: E402
-from scripts.seed_figures import WIDTH, curve, label_m, legend, parser, plain_log, save  # noqa: E402
 
 ACTIVATION, LAM, TOLERANCE = "relu", 1e-3, 0.1
 MS = (1, 4, 16, math.inf)

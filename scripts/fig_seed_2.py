@@ -16,14 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# seed_figures first: it sets the BLAS threads before NumPy loads.
 from scripts.seed_figures import (  # noqa: E402
     colours, curve, draw_curve, draw_points, figure, finish_axes, guides, label_m, legend, parser, save, simulated,
     style_legend_entries,
 )
+import numpy as np  # noqa: E402
 
 ACTIVATION, M, PSI_N, LAM = "relu", math.inf, 20.0, 1e-3
 TIMES = (0.01, 0.1, 0.5, 1.0)

@@ -15,14 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# seed_figures first: it sets the BLAS threads before NumPy loads.
 from scripts.seed_figures import (  # noqa: E402
     colours, curve, draw_curve, draw_points, figure, finish_axes, guides, label_m, legend, parser, save, simulated,
     style_legend_entries,
 )
+import numpy as np  # noqa: E402
 
 ACTIVATION, T, LAM = "relu", 0.01, 1e-3
 PSI_N = (1.0, 5.0, 20.0, 100.0)
