@@ -100,12 +100,13 @@ def label_m(m) -> str:
 
 def plain_log(ax, axes: str = "xy") -> None:
     """Log axes labelled 0.1, 1, 10 (not 10⁻¹, 10⁰, 10¹), minor ticks unlabelled; an axis spanning less than two
-    decades gets ticks at 1, 2 and 5 times the powers of ten, so that it carries more than one label."""
+    decades gets labels at 1, 2 and 5 times the powers of ten (under one decade, also 1.5, 3 and 7), so that it
+    carries more than one label."""
     plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
     for name in axes:
         axis = ax.xaxis if name == "x" else ax.yaxis
         low, high = ax.get_xlim() if name == "x" else ax.get_ylim()
-        subs = (1.0, 2.0, 5.0) if high / low < 100 else (1.0,)
+        subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if high / low < 10 else (1.0, 2.0, 5.0) if high / low < 100 else (1.0,)
         # Every decade labelled up to six decades; past that, every other one or fewer (labels would touch).
         axis.set_major_locator(matplotlib.ticker.LogLocator(subs=subs, numticks=20 if high / low < 1e7 else 7))
         axis.set_major_formatter(plain)
