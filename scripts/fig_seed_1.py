@@ -55,9 +55,9 @@ def diagram(m, t: float, psi_n: np.ndarray, psi_p: np.ndarray) -> dict:
 
 
 def broken(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``x, y`` with a NaN (a gap in the line) wherever ``log y`` jumps by more than 3 grid steps of ``log x``: there the
-    largest slope moves from one rise of the test error to another (near ψp = ψn and near the interpolation threshold
-    ψp = m ψn), and a line joining them would draw a border that is not there."""
+    """``x, y`` with a NaN (a gap in the line) wherever ``log y`` jumps by more than 3 grid steps of ``log x``: there
+    the largest slope moves from one rise of the test error to another (near ψp = ψn and near the interpolation
+    threshold ψp = m ψn), and a line joining them would draw a border that is not there."""
     step = np.log(x[1] / x[0])
     jumps = np.flatnonzero(np.abs(np.diff(np.log(y))) > 3 * step) + 1
     return np.insert(x, jumps, np.nan), np.insert(y, jumps, np.nan)
