@@ -34,6 +34,8 @@ from scripts.fig_agreement import theory_function  # noqa: E402
 from scripts.phase_borders import physical  # noqa: E402
 
 MARKERS = "osD^v<>"
+#: The times at which scores are trained (log grid of ``--steps`` points) and between which the reverse SDE runs.
+T_MIN, T_MAX = 0.01, 2.0
 
 
 def theory_regime(theory, activation: str, t: float, psi_n: float, psi_p: np.ndarray, m, lam: float) -> np.ndarray:
@@ -75,7 +77,8 @@ def main(argv=None) -> None:
         for k, m in enumerate(ms):
             colour = f"C{k}"
             runs = [rfdsm.generate(args.activation, d=args.d, psi_n=psi_n, psi_p=x, m=m, lam=args.lam,
-                                   samples=args.samples, steps=args.steps, seed=args.seed, progress=False)
+                                   samples=args.samples, steps=args.steps, t_min=T_MIN, t_max=T_MAX, seed=args.seed,
+                                   progress=False)
                     for x in tqdm(args.psi_p, desc=f"ψn={psi_n:g} m={label_m(m)}", leave=False)]
             fraction = np.array([r.fraction for r in runs])
             error = np.array([[r.fraction - r.low for r in runs], [r.high - r.fraction for r in runs]])
@@ -98,9 +101,9 @@ def main(argv=None) -> None:
     axes[0, 0].set_ylabel("memorised fraction")
     axes[1, 0].set_ylabel("m", fontsize=8)
     axes[1, 0].tick_params(axis="y", labelsize=6)
-    fig.suptitle(f"Memorisation: {args.activation}, d = {args.d}, λ = {args.lam:g}, {args.samples} samples, "
-                 f"{args.steps} reverse-SDE steps; strips: theory's memorisation regime at t = {args.t_theory:g}",
-                 fontsize=8)
+    fig.suptitle(f"Memorisation: {args.activation}, d = {args.d}, λ = {args.lam:g}, {args.samples} samples, seed "
+                 f"{args.seed}, {args.steps} reverse-SDE steps over t ∈ [{T_MIN:g}, {T_MAX:g}]; strips: theory's "
+                 f"memorisation regime at t = {args.t_theory:g}", fontsize=8)
     legend(fig, axes[0])
     save(fig, args.out, "memorisation.png", start)
     args.out.joinpath("memorisation.txt").write_text("\n".join(lines) + "\n")

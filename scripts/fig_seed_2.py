@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # seed_figures first: it sets the BLAS threads before NumPy loads.
 from scripts.seed_figures import (  # noqa: E402
-    colours, curve, draw_curve, draw_points, figure, finish_axes, guides, label_m, legend, parser, save, simulated,
-    style_legend_entries,
+    colours, curve, draw_curve, figure, finish_axes, finite_m_figure, guides, label_m, legend, parser, save,
+    simulated, simulation_panel, style_legend_entries,
 )
 import numpy as np  # noqa: E402
 
@@ -42,42 +42,27 @@ def panel(ax, m, psi_p: np.ndarray) -> None:
 
 
 def main(argv=None) -> None:
-    p = parser(__doc__)
-    p.add_argument("--d", type=int, default=50, help="dimension of the simulations (default: 50)")
-    p.add_argument("--seeds", type=int, default=3, help="independent draws per simulated point (default: 3)")
-    args = p.parse_args(argv)
+    args = parser(__doc__, default_d=50).parse_args(argv)
     start = time.perf_counter()
     psi_p = np.geomspace(0.1, 1000, 40 if args.quick else 200)
     simulated_psi_p = SIMULATED_PSI_P[:1] if args.quick else SIMULATED_PSI_P
     seeds = 2 if args.quick else args.seeds
-    fixed = f"ReLU, m = {label_m(M)}, ψn = {PSI_N:g}, λ = {LAM:g}"
 
     fig, ((left, right),) = figure(2)
     panel(left, M, psi_p)
     left.set(title="(a) theory", ylabel="error / a²")
     style_legend_entries(left)
-    colour = colours(len(TIMES))[TIMES.index(SIMULATED_T)]
-    zoom = psi_p[(psi_p >= 0.5) & (psi_p <= 40)]
-    draw_curve(right, curve(ACTIVATION, SIMULATED_T, PSI_N, zoom, M, LAM), colour, None, relative=True)
     points = simulated(ACTIVATION, SIMULATED_T, PSI_N, simulated_psi_p, M, LAM, args.d, seeds)
-    draw_points(right, points, colour, scale=math.exp(-2 * SIMULATED_T))
-    guides(right, 1.0, [PSI_N])
-    finish_axes(right)
+    simulation_panel(right, ACTIVATION, SIMULATED_T, PSI_N, M, LAM, psi_p[(psi_p >= 0.5) & (psi_p <= 40)], points,
+                     colours(len(TIMES))[TIMES.index(SIMULATED_T)], relative=True)
     right.set(title=f"(b) t = {SIMULATED_T:g}: theory and simulation", ylabel="error / a²")
-    fig.suptitle(f"Learning curves at several t: {fixed}", fontsize=9)
+    fig.suptitle(f"Learning curves at several t: ReLU, m = {label_m(M)}, ψn = {PSI_N:g}, λ = {LAM:g}", fontsize=9)
     legend(fig, [left, right])
     save(fig, args.out, "seed_fig2.png", start)
 
-    fig, axes = figure(len(EXTRA_M), sharey=True)
-    for ax, m in zip(axes[0], EXTRA_M):
-        panel(ax, m, psi_p)
-        ax.set_title(f"m = {m:g}", fontsize=9)
-    axes[0, 0].set_ylabel("error / a²")
-    style_legend_entries(axes[0, 0])
-    fig.suptitle(f"Figure 2 for finite m: ReLU, ψn = {PSI_N:g}, λ = {LAM:g}", fontsize=9)
-    legend(fig, axes)
+    fig = finite_m_figure(lambda ax, m: panel(ax, m, psi_p), EXTRA_M, "error / a²",
+                          f"Figure 2 for finite m: ReLU, ψn = {PSI_N:g}, λ = {LAM:g}")
     save(fig, args.out, "seed_fig2_m.png", start)
-
 
 if __name__ == "__main__":
     main()

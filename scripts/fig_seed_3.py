@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # seed_figures first: it sets the BLAS threads before NumPy loads.
 from scripts.seed_figures import (  # noqa: E402
-    colours, curve, draw_curve, draw_points, figure, finish_axes, guides, label_m, legend, parser, save, simulated,
-    style_legend_entries,
+    colours, curve, draw_curve, figure, finish_axes, finite_m_figure, guides, label_m, legend, parser, save,
+    simulated, simulation_panel, style_legend_entries,
 )
 import numpy as np  # noqa: E402
 
@@ -44,10 +44,7 @@ def panel(ax, m, psi_p: np.ndarray) -> None:
 def psi_n_figure(doc: str, argv, m, number: int, default_d: int) -> None:
     """``seed_fig{number}.png`` (theory at every ψn; simulations on the ψn = 5 curve) for this ``m``; for m = ∞ also
     ``seed_fig{number}_m.png`` (m = 2, 4, 16). ``doc``: the calling script's docstring, for ``--help``."""
-    p = parser(doc)
-    p.add_argument("--d", type=int, default=default_d, help=f"dimension of the simulations (default: {default_d})")
-    p.add_argument("--seeds", type=int, default=3, help="independent draws per simulated point (default: 3)")
-    args = p.parse_args(argv)
+    args = parser(doc, default_d).parse_args(argv)
     start = time.perf_counter()
     psi_p = np.geomspace(0.1, 1000, 40 if args.quick else 200)
     simulated_psi_p = SIMULATED_PSI_P[:2] if args.quick else SIMULATED_PSI_P
@@ -57,29 +54,17 @@ def psi_n_figure(doc: str, argv, m, number: int, default_d: int) -> None:
     panel(left, m, psi_p)
     left.set(title="(a) theory", ylabel="error")
     style_legend_entries(left)
-    colour = colours(len(PSI_N))[PSI_N.index(SIMULATED_PSI_N)]
-    zoom = psi_p[(psi_p >= 0.3) & (psi_p <= 30)]
-    draw_curve(right, curve(ACTIVATION, T, SIMULATED_PSI_N, zoom, m, LAM), colour, None, relative=False)
-    draw_points(right, simulated(ACTIVATION, T, SIMULATED_PSI_N, simulated_psi_p, m, LAM, args.d, seeds), colour)
-    guides(right, math.exp(-2 * T), [SIMULATED_PSI_N])
-    finish_axes(right)
+    points = simulated(ACTIVATION, T, SIMULATED_PSI_N, simulated_psi_p, m, LAM, args.d, seeds)
+    simulation_panel(right, ACTIVATION, T, SIMULATED_PSI_N, m, LAM, psi_p[(psi_p >= 0.3) & (psi_p <= 30)], points,
+                     colours(len(PSI_N))[PSI_N.index(SIMULATED_PSI_N)], relative=False)
     right.set(title=f"(b) ψn = {SIMULATED_PSI_N:g}: theory and simulation", ylabel="error")
     fig.suptitle(f"Learning curves at several ψn: ReLU, m = {label_m(m)}, t = {T:g}, λ = {LAM:g}", fontsize=9)
     legend(fig, [left, right])
     save(fig, args.out, f"seed_fig{number}.png", start)
-    if not math.isinf(m):
-        return
-
-    fig, axes = figure(len(EXTRA_M), sharey=True)
-    for ax, extra in zip(axes[0], EXTRA_M):
-        panel(ax, extra, psi_p)
-        ax.set_title(f"m = {extra:g}")
-    axes[0, 0].set_ylabel("error")
-    style_legend_entries(axes[0, 0])
-    fig.suptitle(f"Figure {number} for finite m: ReLU, t = {T:g}, λ = {LAM:g}", fontsize=9)
-    legend(fig, axes)
-    save(fig, args.out, f"seed_fig{number}_m.png", start)
-
+    if math.isinf(m):
+        fig = finite_m_figure(lambda ax, extra: panel(ax, extra, psi_p), EXTRA_M, "error",
+                              f"Figure {number} for finite m: ReLU, t = {T:g}, λ = {LAM:g}")
+        save(fig, args.out, f"seed_fig{number}_m.png", start)
 
 def main(argv=None) -> None:
     psi_n_figure(__doc__, argv, math.inf, 3, default_d=50)

@@ -45,24 +45,22 @@ DPI = 150
 
 @dataclass(frozen=True)
 class Curve:
-    """Asymptotic errors on a ψp grid (``pointwise``: the sweep was unphysical and every point was solved alone)."""
+    """Asymptotic test and train errors on a ψp grid, and the baseline ``a²``."""
 
     psi_p: np.ndarray
     test: np.ndarray
     train: np.ndarray
-    train_ridge: np.ndarray
     baseline: float
-    pointwise: bool
 
 
 def curve(activation: str, t: float, psi_n: float, psi_p: np.ndarray, m, lam: float) -> Curve:
     """``rfdsm.learning_curve`` swept over ``psi_p``; solved again point by point if any value is unphysical."""
     c = rfdsm.learning_curve(activation, t=t, psi_n=psi_n, psi_p=psi_p, m=m, lam=lam)
     if np.all(physical(c.test, c.train, c.train_ridge, c.baseline)):
-        return Curve(np.asarray(psi_p), c.test, c.train, c.train_ridge, c.baseline, False)
+        return Curve(np.asarray(psi_p), c.test, c.train, c.baseline)
     print(f"unphysical values on the ψp sweep at t = {t:g}, ψn = {psi_n:g}, m = {label_m(m)}: solved point by point")
     errors = pointwise(activation, t, psi_n, psi_p, m, lam)
-    return Curve(np.asarray(psi_p), errors["test"], errors["train"], errors["train_ridge"], c.baseline, True)
+    return Curve(np.asarray(psi_p), errors["test"], errors["train"], c.baseline)
 
 
 @dataclass(frozen=True)
@@ -77,8 +75,8 @@ class Points:
 
 
 def simulated(activation: str, t: float, psi_n: float, psi_p, m, lam: float, d: int, seeds: int) -> Points:
-    """``rfdsm.simulate`` at every ψp (test, train and ridge-train errors); prints each next to the theory."""
-    names = ("test", "train", "train_ridge")
+    """``rfdsm.simulate`` at every ψp (test and train errors); prints each next to the theory."""
+    names = ("test", "train")
     mean = {e: np.empty(len(psi_p)) for e in names}
     se = {e: np.empty(len(psi_p)) for e in names}
     theory = curve(activation, t, psi_n, np.asarray(psi_p, dtype=float), m, lam)
@@ -90,7 +88,7 @@ def simulated(activation: str, t: float, psi_n: float, psi_p, m, lam: float, d: 
             mean[e][j], se[e][j] = getattr(run, e), getattr(run, f"{e}_se")
         print(f"  ψp = {x:g}: " + "; ".join(
             f"{e} {mean[e][j]:.4g} ± {se[e][j]:.2g} ({getattr(theory, e)[j]:.4g}, "
-            f"{mean[e][j] / getattr(theory, e)[j] - 1:+.1%})" for e in ("test", "train")))
+            f"{mean[e][j] / getattr(theory, e)[j] - 1:+.1%})" for e in names))
     return Points(np.asarray(psi_p, dtype=float), d, seeds, mean, se)
 
 
@@ -127,11 +125,15 @@ def legend(fig, axes) -> None:
     fig.legend(entries.values(), entries.keys(), loc="outside right center", fontsize=7, frameon=False)
 
 
-def parser(doc: str) -> argparse.ArgumentParser:
-    """The command line every figure script takes: ``--out`` and ``--quick`` (a coarse run for the tests)."""
+def parser(doc: str, default_d: int | None = None) -> argparse.ArgumentParser:
+    """The command line every figure script takes: ``--out`` and ``--quick`` (a coarse run for the tests); with a
+    ``default_d``, also ``--d`` and ``--seeds`` of its simulations."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=ROOT / "out" / "seed", help="folder for the PNGs (default: out/seed)")
     p.add_argument("--quick", action="store_true", help="coarse grids and tiny simulations (for the tests)")
+    if default_d is not None:
+        p.add_argument("--d", type=int, default=default_d, help=f"dimension of the simulations (default: {default_d})")
+        p.add_argument("--seeds", type=int, default=3, help="independent draws per simulated point (default: 3)")
     return p
 
 
@@ -187,3 +189,26 @@ def finish_axes(ax, xlabel: str = "ψp = p/d") -> None:
     ax.set(xscale="log", yscale="log", xlabel=xlabel)
     plain_log(ax)
     ax.grid(alpha=0.25, which="major")
+
+
+def simulation_panel(ax, activation: str, t: float, psi_n: float, m, lam: float, zoom: np.ndarray, points,
+                     colour, relative: bool) -> None:
+    """One curve of a family (theory on the ψp range ``zoom``) with the simulated ``points`` of ``simulated``."""
+    c = curve(activation, t, psi_n, zoom, m, lam)
+    draw_curve(ax, c, colour, None, relative)
+    draw_points(ax, points, colour, scale=c.baseline if relative else 1.0)
+    guides(ax, 1.0 if relative else c.baseline, [psi_n])
+    finish_axes(ax)
+
+
+def finite_m_figure(panel, ms, ylabel: str, title: str):
+    """One theory panel ``panel(ax, m)`` for each of ``ms``, side by side on one y axis, with one legend."""
+    fig, axes = figure(len(ms), sharey=True)
+    for ax, m in zip(axes[0], ms):
+        panel(ax, m)
+        ax.set_title(f"m = {label_m(m)}")
+    axes[0, 0].set_ylabel(ylabel)
+    style_legend_entries(axes[0, 0])
+    fig.suptitle(title, fontsize=9)
+    legend(fig, axes)
+    return fig
