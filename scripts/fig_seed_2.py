@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # seed_figures first: it sets the BLAS threads before NumPy loads.
 from scripts.seed_figures import (  # noqa: E402
-    colours, curve, draw_curve, figure, finish_axes, finite_m_figure, guides, label_m, legend, parser, save,
-    simulated, simulation_panel, style_legend_entries,
+    colours, curve, draw_curve, family_figure, finish_axes, finite_m_figure, guides, label_m, parser, save, simulated,
+    simulation_panel,
 )
 import numpy as np  # noqa: E402
 
@@ -48,16 +48,13 @@ def main(argv=None) -> None:
     simulated_psi_p = SIMULATED_PSI_P[:1] if args.quick else SIMULATED_PSI_P
     seeds = 2 if args.quick else args.seeds
 
-    fig, ((left, right),) = figure(2)
-    panel(left, M, psi_p)
-    left.set(title="(a) theory", ylabel="error / a²")
-    style_legend_entries(left)
     points = simulated(ACTIVATION, SIMULATED_T, PSI_N, simulated_psi_p, M, LAM, args.d, seeds)
-    simulation_panel(right, ACTIVATION, SIMULATED_T, PSI_N, M, LAM, psi_p[(psi_p >= 0.5) & (psi_p <= 40)], points,
-                     colours(len(TIMES))[TIMES.index(SIMULATED_T)], relative=True)
-    right.set(title=f"(b) t = {SIMULATED_T:g}: theory and simulation", ylabel="error / a²")
-    fig.suptitle(f"Learning curves at several t: ReLU, m = {label_m(M)}, ψn = {PSI_N:g}, λ = {LAM:g}", fontsize=9)
-    legend(fig, [left, right])
+    fig = family_figure(
+        lambda ax: panel(ax, M, psi_p),
+        lambda ax: simulation_panel(ax, ACTIVATION, SIMULATED_T, PSI_N, M, LAM, psi_p[(psi_p >= 0.5) & (psi_p <= 40)],
+                                    points, colours(len(TIMES))[TIMES.index(SIMULATED_T)], relative=True),
+        "error / a²", f"t = {SIMULATED_T:g}",
+        f"Learning curves at several t: ReLU, m = {label_m(M)}, ψn = {PSI_N:g}, λ = {LAM:g}")
     save(fig, args.out, "seed_fig2.png", start)
 
     fig = finite_m_figure(lambda ax, m: panel(ax, m, psi_p), EXTRA_M, "error / a²",

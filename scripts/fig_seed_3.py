@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # seed_figures first: it sets the BLAS threads before NumPy loads.
 from scripts.seed_figures import (  # noqa: E402
-    colours, curve, draw_curve, figure, finish_axes, finite_m_figure, guides, label_m, legend, parser, save,
-    simulated, simulation_panel, style_legend_entries,
+    colours, curve, draw_curve, family_figure, finish_axes, finite_m_figure, guides, label_m, parser, save, simulated,
+    simulation_panel,
 )
 import numpy as np  # noqa: E402
 
@@ -50,16 +50,13 @@ def psi_n_figure(doc: str, argv, m, number: int, default_d: int) -> None:
     simulated_psi_p = SIMULATED_PSI_P[:2] if args.quick else SIMULATED_PSI_P
     seeds = 2 if args.quick else args.seeds
 
-    fig, ((left, right),) = figure(2)
-    panel(left, m, psi_p)
-    left.set(title="(a) theory", ylabel="error")
-    style_legend_entries(left)
     points = simulated(ACTIVATION, T, SIMULATED_PSI_N, simulated_psi_p, m, LAM, args.d, seeds)
-    simulation_panel(right, ACTIVATION, T, SIMULATED_PSI_N, m, LAM, psi_p[(psi_p >= 0.3) & (psi_p <= 30)], points,
-                     colours(len(PSI_N))[PSI_N.index(SIMULATED_PSI_N)], relative=False)
-    right.set(title=f"(b) ψn = {SIMULATED_PSI_N:g}: theory and simulation", ylabel="error")
-    fig.suptitle(f"Learning curves at several ψn: ReLU, m = {label_m(m)}, t = {T:g}, λ = {LAM:g}", fontsize=9)
-    legend(fig, [left, right])
+    fig = family_figure(
+        lambda ax: panel(ax, m, psi_p),
+        lambda ax: simulation_panel(ax, ACTIVATION, T, SIMULATED_PSI_N, m, LAM, psi_p[(psi_p >= 0.3) & (psi_p <= 30)],
+                                    points, colours(len(PSI_N))[PSI_N.index(SIMULATED_PSI_N)], relative=False),
+        "error", f"ψn = {SIMULATED_PSI_N:g}",
+        f"Learning curves at several ψn: ReLU, m = {label_m(m)}, t = {T:g}, λ = {LAM:g}")
     save(fig, args.out, f"seed_fig{number}.png", start)
     if math.isinf(m):
         fig = finite_m_figure(lambda ax, extra: panel(ax, extra, psi_p), EXTRA_M, "error",

@@ -201,6 +201,20 @@ def simulation_panel(ax, activation: str, t: float, psi_n: float, m, lam: float,
     finish_axes(ax)
 
 
+def family_figure(panel, simulation, ylabel: str, simulated: str, title: str):
+    """(a) the theory, ``panel(ax)``; (b) one of its curves with simulations, ``simulation(ax)``, titled by what is
+    ``simulated``; one legend."""
+    fig, ((left, right),) = figure(2)
+    panel(left)
+    left.set(title="(a) theory", ylabel=ylabel)
+    style_legend_entries(left)
+    simulation(right)
+    right.set(title=f"(b) {simulated}: theory and simulation", ylabel=ylabel)
+    fig.suptitle(title, fontsize=9)
+    legend(fig, [left, right])
+    return fig
+
+
 def finite_m_figure(panel, ms, ylabel: str, title: str):
     """One theory panel ``panel(ax, m)`` for each of ``ms``, side by side on one y axis, with one legend."""
     fig, axes = figure(len(ms), sharey=True)
