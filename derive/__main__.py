@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--name", help="module name of a new activation (a Python identifier, not a keyword)")
     parser.add_argument("--registry", type=Path, default=registry.REGISTRY,
-                        help="registry of custom activations to read and record into (default: %(default)s)")
+                        help="registry of custom activations to read and record into (default: "
+                             "derive/custom_activations.json)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:

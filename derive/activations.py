@@ -108,7 +108,8 @@ _FAMILIES = {"leaky_relu": leaky_relu, "hermite": hermite}
 
 def check_name(name: str) -> str:
     """A generated module is named after its activation, so the name must be an importable module name: a Python
-    identifier (ASCII), not a keyword, not starting with ``_`` (private: ``rfdsm.activations.available`` skips those)."""
+    identifier (ASCII), not a keyword, not starting with ``_`` (private: ``rfdsm.activations.available`` skips
+    those)."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"name: an activation name must be a Python identifier (letters, digits, _), got {name!r}")
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):

@@ -157,9 +157,9 @@ def test_kernel_at_minus_one_for_odd_and_even_activations():
 
 
 def test_missing_activation_error_gives_the_command():
-    with pytest.raises(ValueError, match=r"^activation: no generated module .*python -m derive --activation .* --name nosuch"):
+    with pytest.raises(ValueError, match=r"(?s)^activation: no generated module .*python -m derive .* --name nosuch"):
         rfdsm.constants("nosuch", 0.1)
-    with pytest.raises(ValueError, match=r"^activation: .*python -m derive --activation 'x\*erf\(x\)' --name NAME"):
+    with pytest.raises(ValueError, match=r"(?s)^activation: .*python -m derive --activation 'x\*erf\(x\)' --name NAME"):
         rfdsm.constants("x*erf(x)", 0.1)
 
 

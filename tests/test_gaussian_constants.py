@@ -27,7 +27,7 @@ def stored(text: str, variance: sp.Symbol = q) -> sp.Expr:
 def test_references_are_current():
     """The stored Hermite integrals were made from today's activations; recompute the cheapest ones."""
     for name in EXACT:
-        assert REFERENCES["inputs"][name] == sp.sstr(BUILTINS[name].expr), f"rerun tests/data/make_references.py ({name})"
+        assert REFERENCES["inputs"][name] == sp.sstr(BUILTINS[name].expr), f"stale: rerun make_references.py ({name})"
     for k, text in enumerate(REFERENCES["hermite"]["sign"]):
         assert equal(gaussian_constants.hermite_coefficient(BUILTINS["sign"], k), stored(text)), k
 

@@ -1,5 +1,5 @@
 """Write tests/data/activation_references.json: the reference values of tests/test_activation_constants.py and
-tests/test_gaussian_constants.py, too slow to recompute on every test run (about 10 minutes here).
+tests/test_gaussian_constants.py, too slow to recompute on every test run (about an hour of CPU).
 
     python tests/data/make_references.py
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -77,10 +78,29 @@ def kernel(name: str, gamma: float, q1: float, q2: float) -> str:
     c, s1, s2 = mp.sqrt(1 - gamma**2), mp.sqrt(q1), mp.sqrt(q2)
 
     def inner(u):
-        return mp.quad(lambda w: rho(s2 * (gamma * u + c * w)) * mp.npdf(w), cuts(1 / (s2 * c), -gamma * u / c))
+        return mp.quad(lambda w: rho(s2 * (gamma * u + c * w)) * mp.npdf(w), cuts(1 / (s2 * c), -gamma * u / c),
+                       method="gauss-legendre")
 
     outer_scale = min(1 / s1, 1 / (s2 * abs(gamma)), c / abs(gamma))
-    return mp.nstr(mp.quad(lambda u: rho(s1 * u) * inner(u) * mp.npdf(u), cuts(outer_scale)), 20)
+    return mp.nstr(mp.quad(lambda u: rho(s1 * u) * inner(u) * mp.npdf(u), cuts(outer_scale),
+                           method="gauss-legendre"), 20)
+
+
+def kernel_row(case: tuple) -> list:
+    mp.mp.dps = 20
+    return [*case, kernel(*case)]
+
+
+def kappa_row(case: tuple) -> list:
+    """``κ(γ_t) = (K(γ_t, q, q) − μ0² − γ_t μ1²)/μ*²`` at ``q = a² tr Σ/d + h``, ``γ_t = a² (tr Σ/d)/q``."""
+    name, t, second_moment = case
+    mp.mp.dps = 20
+    a2, h = math.exp(-2 * t), -math.expm1(-2 * t)
+    q = a2 * second_moment + h
+    gamma = a2 * second_moment / q
+    mu0, mu1, norm2 = (mp.mpf(v) for v in moments(name, q))
+    value = (mp.mpf(kernel(name, gamma, q, q)) - mu0**2 - gamma * mu1**2) / (norm2 - mu0**2 - mu1**2)
+    return [name, t, second_moment, mp.nstr(value, 15)]
 
 
 def main() -> None:
@@ -89,18 +109,11 @@ def main() -> None:
     data["inputs"].update({name: sp.sstr(BUILTINS[name].expr) for name in CLOSED_FORMS})
     data["moments"] = {name: {repr(q): moments(name, q) for q in MOMENT_Q} for name in QUADRATURE}
     print("moments done", flush=True)
-    mp.mp.dps = 20
-    data["kernels"] = [[name, gamma, q1, q2, kernel(name, gamma, q1, q2)] for name, gamma, q1, q2 in KERNELS]
+    with multiprocessing.Pool(2) as pool:  # the 2-D integrals take minutes each
+        kappa = pool.map_async(kappa_row, KAPPA)
+        data["kernels"] = pool.map(kernel_row, KERNELS)
+        data["kappa"] = kappa.get()
     print("kernels done", flush=True)
-    data["kappa"] = []
-    for name, t, second_moment in KAPPA:
-        a2, h = math.exp(-2 * t), -math.expm1(-2 * t)
-        q = a2 * second_moment + h
-        gamma = a2 * second_moment / q
-        mu0, mu1, norm2 = (mp.mpf(v) for v in moments(name, q))
-        value = (mp.mpf(kernel(name, gamma, q, q)) - mu0**2 - gamma * mu1**2) / (norm2 - mu0**2 - mu1**2)
-        data["kappa"].append([name, t, second_moment, mp.nstr(value, 15)])
-    print("kappa done", flush=True)
     data["hermite"] = {name: [str(gaussian_constants.hermite_coefficient(BUILTINS[name], k))
                               for k in range(HERMITE_ORDER + 1)] for name in CLOSED_FORMS}
     # E ρ(√q g)², which SymPy integrates for every closed form but erf (whose value at q = 1 comes from mpmath).
