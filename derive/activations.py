@@ -7,14 +7,15 @@ The kernel of an activation ρ is
 so that the correlation kernel of MODELS.md §2 is ``c(γ) = K(γ, 1, 1)`` and the pre-activation variance ``q``
 enters through ``ρ_q(g) = ρ(√q g)``. SymPy integrates the one-dimensional Gaussian moments of all the activations
 below, but not these two-dimensional integrals; the classical closed forms (arc-cosine kernels, Williams' erf kernel,
-the sine kernel) are therefore written down here, and ``tests/test_gaussian.py`` checks each of them symbolically
+the sine kernel) are therefore written down here, and ``tests/test_gaussian_constants.py`` checks each of them
 against what SymPy *does* integrate: its Taylor coefficients in γ are the squared Hermite coefficients
 ``c_k(q1) c_k(q2) / k!`` and ``K(1, q, q) = E ρ(√q g)²``. Polynomials need no table: their Hermite series is finite.
-Everything else is integrated by quadrature in the generated code (``derive.emit``).
+Everything else is integrated by quadrature in the generated code (derive/quadrature.py).
 """
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ _ROOT = sp.sqrt(q1 * q2)
 _SQRT1MG2 = sp.sqrt(1 - gamma**2)
 #: Arc-cosine kernel of ReLU at unit variance, ``[√(1−γ²) + γ(π − arccos γ)]/(2π)``.
 _RELU_KERNEL = (_SQRT1MG2 + gamma * (_PI - sp.acos(gamma))) / (2 * _PI)
+#: Sine kernel ``e^{−(q1+q2)/2} sinh(γ √(q1 q2))`` as two exponentials whose exponents are ≤ 0 for |γ| ≤ 1 (no
+#: overflow) and written so that the one that reaches 0, at γ = 1 and q1 = q2, is exactly 0 there (no round-off
+#: of size ε q in it).
+_SIN_KERNEL = (sp.exp(-(sp.sqrt(q1) - sp.sqrt(q2)) ** 2 / 2 - (1 - gamma) * _ROOT)
+               - sp.exp(-(sp.sqrt(q1) + sp.sqrt(q2)) ** 2 / 2 + (1 - gamma) * _ROOT)) / 2
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def _builtins() -> dict[str, Activation]:
         Activation("abs", sp.Abs(x), _ROOT * 2 / _PI * (_SQRT1MG2 + gamma * sp.asin(gamma))),
         Activation("sign", sp.sign(x), 2 / _PI * sp.asin(gamma)),
         Activation("erf", sp.erf(x), 2 / _PI * sp.asin(2 * gamma * _ROOT / sp.sqrt((1 + 2 * q1) * (1 + 2 * q2)))),
-        Activation("sin", sp.sin(x), sp.exp(-(q1 + q2) / 2) * sp.sinh(gamma * _ROOT)),
+        Activation("sin", sp.sin(x), _SIN_KERNEL),
         Activation("quadratic", x**2),
         Activation("cubic", x**3),
         Activation("tanh", sp.tanh(x)),
@@ -101,9 +107,15 @@ _FAMILIES = {"leaky_relu": leaky_relu, "hermite": hermite}
 
 
 def check_name(name: str) -> str:
-    """A generated module is named after its activation, so the name must be a Python identifier."""
+    """A generated module is named after its activation, so the name must be an importable module name: a Python
+    identifier (ASCII), not a keyword, not starting with ``_`` (private: ``rfdsm.activations.available`` skips
+    those)."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"name: an activation name must be a Python identifier, got {name!r}")
+        raise ValueError(f"name: an activation name must be a Python identifier (letters, digits, _), got {name!r}")
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise ValueError(f"name: {name!r} is a Python keyword, so its module could not be imported; choose another")
+    if name.startswith("_"):
+        raise ValueError(f"name: {name!r} starts with '_', which marks private modules; choose another")
     return name
 
 

@@ -16,7 +16,9 @@ from sympy.printing.pycode import PythonCodePrinter
 DERIVE = Path(__file__).resolve().parent
 ROOT = DERIVE.parent
 GENERATED = ROOT / "generated"
-
+#: The line of a template module (derive/activation_loops.py, derive/quadrature.py, derive/solver_loop.py) below which
+#: its text is appended verbatim to the generated modules.
+MARKER = "# --- emitted below ---\n"
 
 
 class _Printer(PythonCodePrinter):
@@ -60,6 +62,11 @@ def assignments(exprs: list[sp.Expr], indent: str = "    ") -> tuple[list[str], 
     replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_x"), optimizations="basic")
     lines = [f"{indent}{sym} = {code(value)}" for sym, value in replacements]
     return lines, [code(e) for e in reduced]
+
+
+def emitted(template: str) -> str:
+    """The text of the template module ``derive/<template>`` below its marker line."""
+    return (DERIVE / template).read_text(encoding="utf-8").split(MARKER, 1)[1].lstrip("\n")
 
 
 def write(path: Path, text: str) -> None:

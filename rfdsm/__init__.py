@@ -3,7 +3,7 @@ simulations that check them. See README.md."""
 
 from rfdsm import distance, divergences, linear
 from rfdsm.compare import compare
-from rfdsm.constants import Constants, constants
+from rfdsm.activation_constants import Constants, constants
 from rfdsm.curves import LearningCurve, PhaseDiagram, learning_curve, phase_diagram
 from rfdsm.generation import generate
 from rfdsm.simulation import Simulation, simulate

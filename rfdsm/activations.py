@@ -1,7 +1,8 @@
 """The generated activation modules (``generated/activations/<name>.py``), found by name.
 
-Each module provides ``rho`` (a Numba ufunc), ``moments(q)``, ``kernel(gamma, q1, q2)`` and, for quadrature
-activations, ``hermite(q, K)``; see ``derive/activation_code.py``.
+Each module provides ``rho`` (a Numba ufunc), ``moments(q)``, ``kernel(gamma, q1, q2)``, for quadrature activations
+``hermite(q, K)``, and ``Q_MIN, Q_MAX``: the certified range of ``q``, outside which its functions raise
+``ValueError``; see ``derive/activation_code.py``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rfdsm.activations import available
-from rfdsm.constants import constants
+from rfdsm.activation_constants import constants
 from rfdsm.curves import REGIMES, learning_curve, phase_diagram
 from rfdsm.solver import ConvergenceError
 from rfdsm.validate import noise_samples

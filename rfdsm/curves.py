@@ -2,7 +2,7 @@
 
 The numbers come from the generated pencil models ``rfdsm_infinite`` (``m = ∞``) and ``rfdsm_finite`` (every finite
 ``m ≥ 1``), see derive/models/rfdsm.py; the activation enters through its Gaussian constants ``μ1, μ*², κ`` at time
-``t`` (rfdsm/constants.py). Errors are per dimension:
+``t`` (rfdsm/activation_constants.py). Errors are per dimension:
 
     ε_test  = (1/d) E‖√h s(a x + √h z) + z‖²,   ε_train = training loss without the ridge term,
     ε_train_ridge = the minimised loss,          ε_score = (1/d) E‖s(y) + y‖² = (ε_test − a²)/h,
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rfdsm import solver
-from rfdsm.constants import Constants, constants
+from rfdsm.activation_constants import Constants, constants
 from rfdsm.validate import noise_samples, positive, positive_array
 
 #: Tolerance of the solver on the scaled residual and Newton step (rfdsm/solver.py).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rfdsm.constants import constants
+from rfdsm.activation_constants import constants
 from rfdsm.solver import solve, sweep
 from rfdsm.validate import positive
 

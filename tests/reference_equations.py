@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import fsolve
 
-from rfdsm.constants import constants
+from rfdsm.activation_constants import constants
 
 _STEP = 1e-30  # complex step
 _START = 0.02  # smallest ψp of the continuation

@@ -3,17 +3,19 @@
 For the pre-activation variance ``q`` every constant is that of ``ρ_q(g) = ρ(√q g)``, ``g ~ N(0, 1)``:
 
     μ0 = E ρ_q(g),   μ1 = E[g ρ_q(g)],   ‖ρ‖² = E ρ_q(g)²,   μ*² = ‖ρ‖² − μ0² − μ1²,
-    c_k = E[ρ_q(g) He_k(g)],   c(γ) = K(γ, q, q) = Σ_k c_k² γ^k / k!.
+    c_k = E[ρ_q(g) He_k(g)],   c(γ) = K(γ, q, q) = Σ_k c_k² γ^k / k!,
+    κ(γ) = (c(γ) − μ0² − γ μ1²)/μ*².
 
-At diffusion time ``t`` two noisy copies ``a x + √h z`` and ``a x + √h z'`` of one point whose pre-activation has
-variance ``q`` have correlation ``γ_t = 1 − h/q`` (``= a² = e^{−2t}`` for ``q = 1``), and
-
-    κ = (c(γ_t) − μ0² − γ_t μ1²)/μ*²,   v² = μ*² κ,   s² = μ*² (1 − κ).
+At diffusion time ``t``, with ``a² = e^{−2t}``, ``h = 1 − a²`` and data of second moment ``tr Σ/d``, the noisy copies
+``a x + √h z`` and ``a x + √h z'`` of one point have ``q = a² tr Σ/d + h`` and correlation ``γ_t = a² (tr Σ/d)/q``
+(``= a²`` for ``tr Σ/d = 1``); then ``v² = μ*² κ(γ_t)`` and ``s² = μ*² (1 − κ(γ_t))``.
 
 This module is the symbolic side only; the numbers come from the generated modules.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import sympy as sp
 
@@ -21,7 +23,6 @@ from derive.activations import Activation, gamma, q1, q2, x
 
 g = sp.Symbol("g", real=True)
 q = sp.Symbol("q", positive=True)
-t = sp.Symbol("t", positive=True)
 
 _PHI = sp.exp(-(g**2) / 2) / sp.sqrt(2 * sp.pi)
 
@@ -39,11 +40,13 @@ def preactivation(act: Activation, variance: sp.Expr = q) -> sp.Expr:
     return act.expr.subs(x, sp.sqrt(variance) * g)
 
 
+@cache
 def hermite_coefficient(act: Activation, k: int, variance: sp.Expr = q) -> sp.Expr:
     """``c_k = E[ρ(√q g) He_k(g)]`` (so ``c_0 = μ0``, ``c_1 = μ1``)."""
     return gaussian_mean(preactivation(act, variance) * sp.hermite_prob(k, g))
 
 
+@cache
 def kernel(act: Activation) -> sp.Expr:
     """``K(γ, q1, q2) = E[ρ(√q1 g) ρ(√q2 g')]`` with ``corr(g, g') = γ``: the closed form of the table, or the finite
     Hermite series ``Σ_k c_k(q1) c_k(q2) γ^k / k!`` of a polynomial."""
@@ -59,6 +62,7 @@ def kernel(act: Activation) -> sp.Expr:
     return sp.simplify(series)
 
 
+@cache
 def moments(act: Activation) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """``(μ0, μ1, ‖ρ‖²)`` as closed forms in ``q``; ``‖ρ‖² = K(1, q, q)``."""
     norm2 = sp.simplify(kernel(act).subs({gamma: 1, q1: q, q2: q}))
@@ -72,8 +76,7 @@ def mustar2(act: Activation) -> sp.Expr:
 
 
 def kappa(act: Activation) -> sp.Expr:
-    """``κ(t, q) = (c(γ_t) − μ0² − γ_t μ1²)/μ*²`` with ``γ_t = 1 − (1 − e^{−2t})/q``."""
+    """``κ(γ, q) = (K(γ, q, q) − μ0² − γ μ1²)/μ*²``."""
     mu0, mu1, norm2 = moments(act)
-    gamma_t = 1 - (1 - sp.exp(-2 * t)) / q
-    c = kernel(act).subs({gamma: gamma_t, q1: q, q2: q})
-    return (c - mu0**2 - gamma_t * mu1**2) / (norm2 - mu0**2 - mu1**2)
+    c = kernel(act).subs({q1: q, q2: q})
+    return (c - mu0**2 - gamma * mu1**2) / (norm2 - mu0**2 - mu1**2)
