@@ -3,7 +3,8 @@
 Numba cannot cache a compiled function that takes other compiled functions as arguments, so instead of one generic
 solver in rfdsm/ calling a model's residual and Jacobian, each model module carries this loop calling its own
 ``residual``, ``jacobian``, ``initial``, ``resolvent``, ``derivatives`` and ``observables`` as globals; the first run
-compiles and caches it once per model. The algorithm is described in rfdsm/solver.py, which drives it.
+compiles and caches it once per model. The algorithm is described in rfdsm/solver.py, which drives it. ``s``, the
+spectral law of the data covariance (rows ``(ev, weight)``), goes unchanged to every model function.
 """
 # ruff: noqa: F821 -- the names used below are defined by the generated module this text is appended to.
 
@@ -49,9 +50,9 @@ def _linear_solve(A, b):
 
 
 @numba.njit(cache=True)
-def _newton(x, p, tol, maxiter):
+def _newton(x, p, s, tol, maxiter):
     """Damped Newton from ``x``: ``(x, status, ‖r‖₂, iterations)``."""
-    r = residual(x, p)
+    r = residual(x, p, s)
     norm = numpy.sqrt(numpy.sum(numpy.abs(r) ** 2))
     if not numpy.isfinite(norm):
         return x, NOT_FINITE, norm, 0
@@ -61,22 +62,22 @@ def _newton(x, p, tol, maxiter):
                 return x, CONVERGED, norm, it
             # One more step, kept if it does not raise the residual: where J is ill-conditioned a small residual
             # still leaves an error of ‖J^{-1}‖ ‖r‖ in x, and Newton's quadratic convergence removes most of it.
-            step, ok = _linear_solve(jacobian(x, p), -r)
+            step, ok = _linear_solve(jacobian(x, p, s), -r)
             if ok:
                 polished = x + step
-                n_polished = numpy.sqrt(numpy.sum(numpy.abs(residual(polished, p)) ** 2))
+                n_polished = numpy.sqrt(numpy.sum(numpy.abs(residual(polished, p, s)) ** 2))
                 if n_polished <= norm:
                     return polished, CONVERGED, n_polished, it + 1
             return x, CONVERGED, norm, it
         if it == maxiter:
             break
-        step, ok = _linear_solve(jacobian(x, p), -r)
+        step, ok = _linear_solve(jacobian(x, p, s), -r)
         if not ok:
             return x, SINGULAR, norm, it
         t = 1.0
         while True:
             trial = x + t * step
-            r_trial = residual(trial, p)
+            r_trial = residual(trial, p, s)
             n_trial = numpy.sqrt(numpy.sum(numpy.abs(r_trial) ** 2))
             if numpy.isfinite(n_trial) and n_trial <= (1.0 - 1e-4 * t) * norm:
                 break
@@ -93,7 +94,7 @@ STEP_ITERATIONS = 8
 
 
 @numba.njit(cache=True)
-def _follow(x, source, target, tol):
+def _follow(x, source, target, s, tol):
     """From ``x``, the solution at parameters ``source``, to the solution at ``target`` along the segment
     ``q = target + f (source − target)``: ``f`` falls from 1 to 0 in steps that shrink after a failure and grow after a
     success; each step starts from the secant prediction through the last two solutions."""
@@ -109,7 +110,7 @@ def _follow(x, source, target, tol):
         guess = x
         if f_old > fraction:
             guess = x + (x - x_old) * ((trial - fraction) / (fraction - f_old))
-        x_new, status, norm, it = _newton(guess, target + trial * delta, tol, STEP_ITERATIONS)
+        x_new, status, norm, it = _newton(guess, target + trial * delta, s, tol, STEP_ITERATIONS)
         total += it
         if status == CONVERGED:
             x_old, f_old = x, fraction
@@ -122,7 +123,7 @@ def _follow(x, source, target, tol):
 
 
 @numba.njit(cache=True)
-def solve_points(P, index, start, tol, maxiter, guess, warm):
+def solve_points(P, s, index, start, tol, maxiter, guess, warm):
     """Solve at every row of ``P``. A point starts from ``guess`` (if given, Newton with ``maxiter`` steps) or from the
     previous solution (``warm``; Newton with ``STEP_ITERATIONS`` steps); failing that, it follows the segment from the
     previous point's parameters; failing that, or with nothing to start from, it follows parameter ``index`` from
@@ -136,27 +137,27 @@ def solve_points(P, index, start, tol, maxiter, guess, warm):
     have = warm
     previous = P[0]
     for i in range(n):
-        s = MAX_ITERATIONS
+        st = MAX_ITERATIONS
         it = 0
         x_new = x
         norm = numpy.inf
         if have:
-            x_new, s, norm, it = _newton(x, P[i], tol, maxiter if i == 0 else STEP_ITERATIONS)
-            if s != CONVERGED and i > 0:
-                x_new, s, norm, more = _follow(x, previous, P[i], tol)
+            x_new, st, norm, it = _newton(x, P[i], s, tol, maxiter if i == 0 else STEP_ITERATIONS)
+            if st != CONVERGED and i > 0:
+                x_new, st, norm, more = _follow(x, previous, P[i], s, tol)
                 it += more
-        if s != CONVERGED:
+        if st != CONVERGED:
             cold = P[i].copy()
             if index >= 0:
                 cold[index] = start
-            x_new, s, norm, more = _newton(initial(cold), cold, tol, maxiter)
+            x_new, st, norm, more = _newton(initial(cold, s), cold, s, tol, maxiter)
             it += more
-            if s == CONVERGED and index >= 0:
-                x_new, s, norm, more = _follow(x_new, cold, P[i], tol)
+            if st == CONVERGED and index >= 0:
+                x_new, st, norm, more = _follow(x_new, cold, P[i], s, tol)
                 it += more
         X[i] = x_new
-        status[i], norms[i], iterations[i] = s, norm, it
-        if s == CONVERGED:
+        status[i], norms[i], iterations[i] = st, norm, it
+        if st == CONVERGED:
             x = x_new
             previous = P[i]
             have = True
@@ -164,13 +165,13 @@ def solve_points(P, index, start, tol, maxiter, guess, warm):
 
 
 @numba.njit(cache=True)
-def finish(X, P):
+def finish(X, P, s):
     n = P.shape[0]
     G = numpy.empty((n, len(BLOCKS)), dtype=P.dtype)
     dG = numpy.empty((n, len(BLOCKS), len(DERIVATIVES)), dtype=P.dtype)
     O = numpy.empty((n, len(OBSERVABLES)), dtype=P.dtype)
     for i in range(n):
-        G[i] = resolvent(X[i], P[i])
-        dG[i] = derivatives(X[i], P[i])
-        O[i] = observables(G[i], dG[i], P[i])
+        G[i] = resolvent(X[i], P[i], s)
+        dG[i] = derivatives(X[i], P[i], s)
+        O[i] = observables(G[i], dG[i], P[i], s)
     return G, dG, O

@@ -135,8 +135,10 @@ def _parameter_table(module: ModuleType, params) -> tuple[np.ndarray, dict]:
     return np.ascontiguousarray(np.stack([table[k] for k in names], axis=1), dtype=dtype), table
 
 
-def _run(model: str, params, guess, tol: float, maxiter: int):
+def _run(model: str, params, guess, tol: float, maxiter: int, spectrum=None):
     module = load(model)
+    # The spectral law of Σ (rows ev, weight) for models with a deterministic block; the isotropic law otherwise.
+    s = np.ones((1, 2)) if spectrum is None else np.ascontiguousarray(spectrum, dtype=float)
     tol = positive("tol", tol)
     if not (isinstance(maxiter, int) and maxiter >= 1):
         raise ValueError(f"maxiter: expected an integer ≥ 1, got {maxiter!r}")
@@ -155,7 +157,7 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
         x0, warm = np.asarray(guess, dtype=P.dtype).copy(), True
         if x0.shape != (len(module.UNKNOWNS),):
             raise ValueError(f"guess: expected {len(module.UNKNOWNS)} values ({', '.join(module.UNKNOWNS)})")
-    X, status, norms, iterations = module.solve_points(P, index, P.dtype.type(start), tol, maxiter, x0, warm)
+    X, status, norms, iterations = module.solve_points(P, s, index, P.dtype.type(start), tol, maxiter, x0, warm)
     bad = np.flatnonzero(status != CONVERGED)
     if bad.size:
         i = bad[0]
@@ -164,7 +166,7 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
             f"model {model}: no fixed point at {where}: {module.MESSAGES[status[i]]} "
             f"(residual {norms[i]:.3g} after {iterations[i]} Newton steps; {bad.size} of {len(status)} points failed)"
         )
-    G, dG, O = module.finish(X, P)
+    G, dG, O = module.finish(X, P, s)
     if not np.all(np.isfinite(O)):
         i = np.flatnonzero(~np.all(np.isfinite(O), axis=1))[0]
         where = ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
@@ -174,10 +176,10 @@ def _run(model: str, params, guess, tol: float, maxiter: int):
     return module, table, X, G, dG, O, status, norms, iterations
 
 
-def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50) -> Solution:
+def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50, spectrum=None) -> Solution:
     """The fixed point of ``model`` at one parameter point (``params``: name → number, or the vector in ``PARAMETERS``
     order), from ``guess`` (the unknowns) or by continuation from the model's start value."""
-    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter)
+    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, spectrum)
     if len(status) != 1:
         raise ValueError("params: solve takes one point; use sweep for arrays")
     scalar = lambda v: complex(v) if np.iscomplexobj(v) else float(v)  # noqa: E731
@@ -195,10 +197,10 @@ def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50)
     )
 
 
-def sweep(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50) -> Sweep:
+def sweep(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50, spectrum=None) -> Sweep:
     """Fixed points along a sweep: ``params`` maps each parameter to a number or to a 1-D array (arrays of one length,
     numbers broadcast); points are solved in order, each warm-started from the previous one."""
-    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter)
+    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, spectrum)
     return Sweep(
         model=model,
         params=table,
