@@ -71,8 +71,8 @@ class Place:
 class Equations:
     """The fixed-point system of a pencil in symbols (see the module docstring for the formulas).
 
-    ``blocks``: the ``g`` symbols of all equal-size block pairs, then the weighted traces; ``unknowns``: those ``η``
-    depends on; ``resolvent``: ``G`` for each of ``blocks``, in the unknowns and parameters; ``resolvent_symbols``:
+    ``blocks``: the ``g`` symbols of all equal-size block pairs (in the data-dimension class of a pencil with ``Σ``,
+    only the unknowns and those the observables read), then the weighted traces; ``unknowns``: those ``η`` depends on; ``resolvent``: ``G`` for each of ``blocks``, in the unknowns and parameters; ``resolvent_symbols``:
     ``G[b,c]`` for each of ``blocks``; ``local``: ``G(ev)[b,c] →`` its expression, the inverse of the data-dimension
     class at one eigenvalue (empty for a pencil without ``Σ``), which the formulas read inside ``Mean``;
     ``jacobian``, ``parameter_jacobian``: ``∂r/∂x``, ``∂r/∂p`` in ``G``, ``G(ev)``, unknowns and
@@ -352,6 +352,13 @@ class Pencil:
         if not unknowns:
             raise ValueError(f"pencil {self.name}: no Gaussian atom, nothing to solve")
         spectral = self.spectral_class()
+        if spectral:
+            # Every block of the data-dimension class costs a spectral sum per call (and two per derivative): keep the
+            # unknowns and the blocks the observables read.
+            derived = {symbol: g for (g, _), symbol in self.derivative_symbols().items()}
+            read = {derived.get(symbol, symbol) for e in self.observables.values() for symbol in e.free_symbols}
+            blocks = [g for g in blocks
+                      if g in self.weighted or _pair(self, g)[0] not in spectral or g in unknowns or g in read]
         # G as a symmetric matrix of symbols (zero between classes): G[b,c], or G(ev)[b,c] in the spectral class, whose
         # entries are averaged with Mean wherever a formula reads them.
         G = sp.zeros(len(names), len(names))
@@ -413,11 +420,12 @@ class Pencil:
             b, c = _pair(self, g)
             if g in self.weighted:
                 weight = self.weighted[g][2]
-                total.append([Mean(sp.expand(weight * columns[j][index[b], index[c]]
-                                             + weight.diff(p) * local_symbol(self.g(b, c))))
+                total.append([Mean(weight * columns[j][index[b], index[c]] + weight.diff(p) * local_symbol(self.g(b, c)))
                               for j, p in enumerate(self.derivatives)])
+            elif in_spectral[g]:
+                total.append([Mean(columns[j][index[b], index[c]]) for j in range(len(self.derivatives))])
             else:
-                total.append([average(g, columns[j][index[b], index[c]]) for j in range(len(self.derivatives))])
+                total.append([sp.expand(columns[j][index[b], index[c]]) for j in range(len(self.derivatives))])
         return Equations(
             blocks=blocks,
             resolvent_symbols=[_resolvent_symbol(g) for g in blocks],
