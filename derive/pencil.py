@@ -442,16 +442,18 @@ class Pencil:
 
     # -- numerics for the checks ---------------------------------------------------------------------------------
 
-    def draw(self, d: int, params: dict, rng: np.random.Generator, spectrum=None) -> dict[str, np.ndarray]:
+    def draw(self, d: int, params: dict, rng: np.random.Generator, eigenvalues=None) -> dict[str, np.ndarray]:
         """The atoms at dimension ``d``: i.i.d. ``N(0, 1/d)`` entries, ``round(α d)`` rows and columns; for a pencil that
-        sees ``Σ``, also ``SIGMA``: ``O diag(λ) O^T`` with ``O`` Haar-distributed and ``λ`` the ``d`` eigenvalues of
-        ``spectrum`` (atoms ``(ev, weight)``, see ``eigenvalues``), or uniform on ``[0.1, 2]`` without it."""
+        sees ``Σ``, also ``SIGMA``: ``O diag(eigenvalues) O^T`` with ``O`` Haar-distributed (``d`` eigenvalues; uniform on
+        ``[0.1, 2]`` if not given)."""
         atoms = {
             atom: rng.standard_normal((_count(r, d, params), _count(c, d, params))) / np.sqrt(d)
             for atom, (r, c) in self.shapes.items()
         }
         if self.spectral_class():
-            values = rng.uniform(0.1, 2.0, d) if spectrum is None else eigenvalues(spectrum, d)
+            values = rng.uniform(0.1, 2.0, d) if eigenvalues is None else np.asarray(eigenvalues, dtype=float)
+            if values.shape != (d,):
+                raise ValueError(f"eigenvalues: expected {d} eigenvalues, got shape {values.shape}")
             basis, upper = np.linalg.qr(rng.standard_normal((d, d)))
             basis *= np.sign(np.diag(upper))
             atoms[SIGMA] = (basis * values) @ basis.T
@@ -474,11 +476,11 @@ class Pencil:
             L[slices[place.row], slices[place.col]] += _value(place.coeff, params) * X
         return L, slices
 
-    def block_traces(self, d: int, params: dict, seed: int = 0, spectrum=None) -> dict[sp.Symbol, complex]:
+    def block_traces(self, d: int, params: dict, seed: int = 0, eigenvalues=None) -> dict[sp.Symbol, complex]:
         """``g_bc = (1/N_b) tr [L^{-1}]_bc`` and the weighted traces of one random draw at dimension ``d`` (dense
-        inverse; ``Σ`` with the eigenvalues of ``spectrum``, see ``draw``)."""
+        inverse; ``Σ`` with ``eigenvalues``, see ``draw``)."""
         subs = _subs(self, params)
-        atoms_ = self.draw(d, subs, np.random.default_rng(seed), spectrum)
+        atoms_ = self.draw(d, subs, np.random.default_rng(seed), eigenvalues)
         L, slices = self.dense(atoms_, d, subs)
         inverse = np.linalg.inv(L)
         names = self.blocks
@@ -490,17 +492,6 @@ class Pencil:
             f = matrix_function(atoms_[SIGMA], _function(weight, subs))
             traces[symbol] = np.trace(f @ inverse[slices[b], slices[c]]) / d
         return traces
-
-
-def eigenvalues(spectrum, d: int) -> np.ndarray:
-    """``d`` eigenvalues whose empirical law approximates ``spectrum`` (atoms ``(ev, weight)``): the quantiles of the
-    law at ``(i + 1/2)/d``, ``i < d``; a law of ``d`` equal-weight atoms gives its atoms back."""
-    spectrum = np.asarray(spectrum, dtype=float)
-    order = np.argsort(spectrum[:, 0], kind="stable")
-    cumulative = np.cumsum(spectrum[order, 1])
-    cumulative /= cumulative[-1]
-    index = np.searchsorted(cumulative, (np.arange(d) + 0.5) / d)
-    return spectrum[order, 0][np.minimum(index, len(order) - 1)]
 
 
 def matrix_function(sigma: np.ndarray, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
