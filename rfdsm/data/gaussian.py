@@ -61,7 +61,9 @@ class Gaussian:
         if not np.all(np.isfinite(X)):
             raise ValueError("X: expected finite numbers")
         values = np.linalg.eigvalsh(np.cov(X, rowvar=False).reshape(X.shape[1], X.shape[1]))
-        return cls(np.maximum(values, 0.0), seed=seed)  # round-off can make null eigenvalues slightly negative
+        # The null space of a rank-deficient covariance comes out as round-off of either sign: make it exactly 0.
+        values[values <= values[-1] * X.shape[1] * np.finfo(float).eps] = 0.0
+        return cls(values, seed=seed)
 
     def __repr__(self) -> str:
         return f"Gaussian({len(self._law)} atoms, tr Σ/d = {self.second_moment():.4g})"
