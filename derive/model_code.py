@@ -1,10 +1,10 @@
 """Emit the module ``generated/models/<name>.py`` of a pencil (derive/pencil.py).
 
 Every module defines the names of its vectors — ``PARAMETERS`` (the runtime parameter vector ``p``), ``POSITIVE`` and
-``NONNEGATIVE`` (parameters declared so in SymPy, which the runtime checks), ``UNKNOWNS`` (``x``), ``BLOCKS`` (all ``g``,
-then the weighted traces), ``DERIVATIVES`` (parameters with ``∂g/∂p``), ``OBSERVABLES``, ``CONTINUATION`` (``(index in
-p, start value)`` or ``None``), ``SPECTRAL`` (whether the model reads the spectral law ``s``) — and the
-``@numba.njit(cache=True)`` functions
+``NONNEGATIVE`` (parameters declared so in SymPy, which the runtime checks), ``UNKNOWNS`` (``x``), ``BLOCKS`` (the
+``g``'s, then the weighted traces; see ``Equations.blocks``), ``DERIVATIVES`` (parameters with ``∂g/∂p``),
+``OBSERVABLES``, ``CONTINUATION`` (``(index in p, start value)`` or ``None``), ``SPECTRAL`` (whether the model reads
+the spectral law ``s``) — and the ``@numba.njit(cache=True)`` functions
 
 - ``resolvent(x, p, s)``: ``G = (L0 − η(x))^{-1}`` for every entry of ``BLOCKS``;
 - ``residual(x, p, s) = x − G_x``, ``jacobian(x, p, s) = ∂residual/∂x``, ``parameter_jacobian(x, p, s) =

@@ -72,12 +72,13 @@ class Equations:
     """The fixed-point system of a pencil in symbols (see the module docstring for the formulas).
 
     ``blocks``: the ``g`` symbols of all equal-size block pairs (in the data-dimension class of a pencil with ``Σ``,
-    only the unknowns and those the observables read), then the weighted traces; ``unknowns``: those ``η`` depends on; ``resolvent``: ``G`` for each of ``blocks``, in the unknowns and parameters; ``resolvent_symbols``:
-    ``G[b,c]`` for each of ``blocks``; ``local``: ``G(ev)[b,c] →`` its expression, the inverse of the data-dimension
-    class at one eigenvalue (empty for a pencil without ``Σ``), which the formulas read inside ``Mean``;
-    ``jacobian``, ``parameter_jacobian``: ``∂r/∂x``, ``∂r/∂p`` in ``G``, ``G(ev)``, unknowns and
-    parameters; ``total_derivatives[i][j] = dG_i/dp_j`` in ``G``, ``G(ev)``, ``dx`` (``dx_symbols[k][j] = dx_k/dp_j``)
-    and parameters; ``initial``: the unknowns at ``η = 0``."""
+    only the unknowns and those the observables read), then the weighted traces; ``unknowns``: those ``η`` depends
+    on; ``resolvent``: ``G`` for each of ``blocks``, in the unknowns and parameters; ``resolvent_symbols``: ``G[b,c]``
+    for each of ``blocks``; ``local``: ``G(ev)[b,c] →`` its expression, the inverse of the data-dimension class at one
+    eigenvalue (empty for a pencil without ``Σ``), which the formulas read inside ``Mean``; ``jacobian``,
+    ``parameter_jacobian``: ``∂r/∂x``, ``∂r/∂p`` in ``G``, ``G(ev)``, unknowns and parameters;
+    ``total_derivatives[i][j] = dG_i/dp_j`` in ``G``, ``G(ev)``, ``dx`` (``dx_symbols[k][j] = dx_k/dp_j``) and
+    parameters; ``initial``: the unknowns at ``η = 0``."""
 
     blocks: list[sp.Symbol]
     resolvent_symbols: list[sp.Symbol]
@@ -213,9 +214,9 @@ class Pencil:
     @classmethod
     def from_blocks(cls, name: str, sizes: dict[str, object], matrix, parameters, **kwargs) -> Pencil:
         """A pencil from its block matrix in SymPy: ``matrix[i][j]`` is the block of rows ``i``, columns ``j`` (blocks in
-        the order of ``sizes``), a sum of a scalar (times the identity, or ``f(Σ)`` if it holds ``EV``) and scalars times
-        atoms ``X`` or ``transpose(X)``, where the atoms are non-commutative symbols (``atoms("W X")``). Checks that it
-        is symmetric."""
+        the order of ``sizes``), a sum of a scalar (times the identity, or ``f(Σ)`` if it holds ``EV``) and scalars
+        times atoms ``X`` or ``transpose(X)``, where the atoms are non-commutative symbols (``atoms("W X")``). Checks
+        that it is symmetric."""
         pencil = cls(name, sizes, parameters, **kwargs)
         names = pencil.blocks
         rows = [list(row) for row in matrix]
@@ -316,7 +317,7 @@ class Pencil:
         return groups
 
     def spectral_class(self) -> list[str]:
-        """The data-dimension blocks if the pencil sees ``Σ`` (a deterministic block or a weighted trace), else ``[]``."""
+        """The data-dimension blocks if the pencil sees ``Σ`` (a deterministic block, a weighted trace), else ``[]``."""
         uses = self.weighted or any(EV in v.free_symbols for v in self.constants.values())
         if not uses:
             return []
@@ -420,7 +421,8 @@ class Pencil:
             b, c = _pair(self, g)
             if g in self.weighted:
                 weight = self.weighted[g][2]
-                total.append([Mean(weight * columns[j][index[b], index[c]] + weight.diff(p) * local_symbol(self.g(b, c)))
+                own = local_symbol(self.g(b, c))
+                total.append([Mean(weight * columns[j][index[b], index[c]] + weight.diff(p) * own)
                               for j, p in enumerate(self.derivatives)])
             elif in_spectral[g]:
                 total.append([Mean(columns[j][index[b], index[c]]) for j in range(len(self.derivatives))])
@@ -443,9 +445,9 @@ class Pencil:
     # -- numerics for the checks ---------------------------------------------------------------------------------
 
     def draw(self, d: int, params: dict, rng: np.random.Generator, eigenvalues=None) -> dict[str, np.ndarray]:
-        """The atoms at dimension ``d``: i.i.d. ``N(0, 1/d)`` entries, ``round(α d)`` rows and columns; for a pencil that
-        sees ``Σ``, also ``SIGMA``: ``O diag(eigenvalues) O^T`` with ``O`` Haar-distributed (``d`` eigenvalues; uniform on
-        ``[0.1, 2]`` if not given)."""
+        """The atoms at dimension ``d``: i.i.d. ``N(0, 1/d)`` entries, ``round(α d)`` rows and columns; for a pencil
+        that sees ``Σ``, also ``SIGMA``: ``O diag(eigenvalues) O^T`` with ``O`` Haar-distributed (``d`` eigenvalues;
+        uniform on ``[0.1, 2]`` if not given)."""
         atoms = {
             atom: rng.standard_normal((_count(r, d, params), _count(c, d, params))) / np.sqrt(d)
             for atom, (r, c) in self.shapes.items()

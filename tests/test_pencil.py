@@ -120,7 +120,8 @@ def deformed_pencil() -> Pencil:
 
 
 def evaluate(expr: sp.Expr, values: dict, spectrum: np.ndarray, local: dict) -> float:
-    """``expr`` at ``values`` (symbol → number), each ``Mean`` summed over the atoms ``(ev, weight)`` of ``spectrum``."""
+    """``expr`` at ``values`` (symbol → number), each ``Mean`` summed over the atoms ``(ev, weight)`` of
+    ``spectrum``."""
     def mean(arg):
         f = sp.lambdify(EV, arg.xreplace(local).xreplace(values), "numpy")
         return sp.Float(np.sum(spectrum[:, 1] * np.broadcast_to(f(spectrum[:, 0]), spectrum[:, 0].shape)))

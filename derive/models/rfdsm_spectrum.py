@@ -16,8 +16,8 @@ two noisy copies of one point share the fraction ``κ`` of ``ω``. Then ``E ρ(W
 
 ``Σ^{1/2}`` in the pencil. The data enter ``U`` as ``W̃ S X̂ X̂^T S W̃^T`` (``S = Σ^{1/2}``, ``X̂ = X0/√d``). A chain of
 four data-dimension blocks carries it without inverting ``S`` (``Σ`` may be singular): ``(w2, w) = −1``,
-``(w, w3) = S``, ``(w3, w4) = −1`` and ``X̂`` between ``w4`` and the data points; eliminating it gives
-``w2 = S X̂ y``, ``w4 = S w`` (each block row read as an equation of ``L [u, …] = [f, 0, …]``).
+``(w, w3) = S``, ``(w3, w4) = −1`` and ``X̂`` between ``w4`` and the data points; read as equations of
+``L [u, …] = [f, 0, …]``, its rows give ``w2 = S w3``, ``w4 = S w`` and ``w3 ∝ X̂ y``, so the data enter as ``S X̂``.
 
 m = ∞. ``U = Ĝ Ĝ^T/ψn + h c² W̃ W̃^T + s²``, ``Ĝ = a c W̃ S X̂ + v Ω̂``, ``V = c W̃``. Blocks ``u`` (p), ``w'``, ``w2``,
 ``w``, ``w3``, ``w4`` (d), ``y`` (n): ``(u, w') = √h c W̃``, ``(u, w2) = a c W̃``, ``(u, y) = v Ω̂/√ψn``,

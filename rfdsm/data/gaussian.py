@@ -31,10 +31,10 @@ from rfdsm.validate import count, positive, positive_array
 
 
 class Gaussian:
-    """Data ``N(0, Σ)`` with the eigenvalues ``eigenvalues`` of ``Σ`` (non-negative, not all zero): the ``d`` eigenvalues
-    themselves, or fewer taken as a spectral law of atoms with ``weights`` (equal by default), whose ``d`` quantiles
-    are the eigenvalues at dimension ``d`` (``eigenvalues(d)``). ``seed`` fixes the basis at each ``d`` (module
-    docstring)."""
+    """Data ``N(0, Σ)`` with the eigenvalues ``eigenvalues`` of ``Σ`` (non-negative, not all zero): the ``d``
+    eigenvalues themselves, or fewer taken as a spectral law of atoms with ``weights`` (equal by default), whose ``d``
+    quantiles are the eigenvalues at dimension ``d`` (``eigenvalues(d)``). ``seed`` fixes the basis at each ``d``
+    (module docstring)."""
 
     def __init__(self, eigenvalues, weights=None, *, seed: int = 0):
         if np.ndim(eigenvalues) != 1:
@@ -79,8 +79,8 @@ class Gaussian:
         return _atoms(values, np.full(values.size, 1.0 / values.size))
 
     def eigenvalues(self, d: int) -> np.ndarray:
-        """The ``d`` eigenvalues of ``Σ`` at dimension ``d``, increasing: the quantiles of the law at ``(i + ½)/d``, which
-        are the law's atoms when it has ``d`` of equal weight."""
+        """The ``d`` eigenvalues of ``Σ`` at dimension ``d``, increasing: the quantiles of the law at ``(i + ½)/d``,
+        which are the law's atoms when it has ``d`` of equal weight."""
         d = count("d", d)
         cumulative = np.cumsum(self._law[:, 1])
         index = np.searchsorted(cumulative / cumulative[-1], (np.arange(d) + 0.5) / d)

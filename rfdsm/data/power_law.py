@@ -32,8 +32,8 @@ class PowerLaw(Gaussian):
     def __init__(self, k: float, *, atoms: int = 64, seed: int = 0):
         k = positive("k", k, allow_zero=True)
         if k >= 1:
-            raise ValueError(f"k: must be < 1, got {k!r}: for k ≥ 1 the spectrum has no high-dimensional limit (the top "
-                             "eigenvalues hold a finite fraction of tr Σ)")
+            raise ValueError(f"k: must be < 1, got {k!r}: for k ≥ 1 the spectrum has no high-dimensional limit (the "
+                             "top eigenvalues hold a finite fraction of tr Σ)")
         self.k = k
         self.atoms = count("atoms", atoms)
         if k == 0:

@@ -7,9 +7,9 @@ from rfdsm.validate import positive
 
 
 class TwoAtoms(Gaussian):
-    """Eigenvalues ``λ1`` with weight ``weight`` and ``λ2`` with weight ``1 − weight``, both scaled so that the mean is 1
-    (``tr Σ/d = 1``, as the isotropic data): ``TwoAtoms(1, 3)`` has eigenvalues 0.5 and 1.5 in equal numbers. At
-    dimension ``d`` the eigenvalues are the law's quantiles: ``round(weight · d)`` of them are the smaller one."""
+    """Eigenvalues ``λ1`` with weight ``weight`` and ``λ2`` with weight ``1 − weight``, both scaled so that the mean is
+    1 (``tr Σ/d = 1``, as the isotropic data): ``TwoAtoms(1, 3)`` has eigenvalues 0.5 and 1.5 in equal numbers. At
+    dimension ``d`` the eigenvalues are the law's quantiles, about ``weight · d`` of them ``λ1``."""
 
     def __init__(self, l1: float, l2: float, *, weight: float = 0.5, seed: int = 0):
         l1 = positive("l1", l1, allow_zero=True)
