@@ -278,12 +278,16 @@ class Pencil:
         if not name.isidentifier() or name in self.observables:
             raise ValueError(f"pencil {self.name}: observable name {name!r} is not a new identifier")
         expr = sp.sympify(expr)
-        allowed = set(self.parameters) | set(self.block_symbols()) | set(self.derivative_symbols().values())
-        outside = expr.xreplace({m: sp.S.Zero for m in expr.atoms(Mean)}).free_symbols
-        unknown = (outside | set().union(*(m.free_symbols - {EV} for m in expr.atoms(Mean)))) - allowed
+        unknown = self._unknown_symbols(expr)
         if unknown:
             raise ValueError(f"pencil {self.name}: observable {name} uses unknown symbols {sorted(map(str, unknown))}")
         self.observables[name] = expr
+
+    def _unknown_symbols(self, expr: sp.Expr) -> set:
+        """The symbols of ``expr`` that are not parameters, ``g``'s, ``dg``'s (nor ``EV`` inside a mean)."""
+        allowed = set(self.parameters) | set(self.block_symbols()) | set(self.derivative_symbols().values())
+        outside = expr.xreplace({m: sp.S.Zero for m in expr.atoms(Mean)}).free_symbols
+        return (outside | set().union(*(m.free_symbols - {EV} for m in expr.atoms(Mean)))) - allowed
 
     def identity(self, block: tuple[str, str], target: Callable, params: dict) -> None:
         """Record what block ``block`` of ``L^{-1}`` is meant to be: ``target(atoms, params)`` (see ``check_identity``);
