@@ -46,6 +46,6 @@ def generate_models(out: Path) -> list[Path]:
     for builder in MODELS:
         pencil = builder()
         path = out / "models" / f"{pencil.name}.py"
-        write(path, model_code.render(pencil))
+        write(path, model_code.render(pencil, f"models/{builder.__module__.rsplit('.', 1)[-1]}.py"))
         paths.append(path)
     return paths

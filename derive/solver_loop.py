@@ -3,7 +3,8 @@
 Numba cannot cache a compiled function that takes other compiled functions as arguments, so instead of one generic
 solver in rfdsm/ calling a model's residual and Jacobian, each model module carries this loop calling its own
 ``residual``, ``jacobian``, ``initial``, ``resolvent``, ``derivatives``, ``observables`` and ``violation`` as globals;
-the first run compiles and caches it once per model. The algorithm is described in rfdsm/solver.py, which drives it.
+the first run compiles and caches it once per model. The algorithm is described in rfdsm/solver.py, which drives it. ``s``,
+the spectral law of the data covariance (rows ``(ev, weight)``), goes unchanged to every model function.
 """
 # ruff: noqa: F821 -- the names used below are defined by the generated module this text is appended to.
 
@@ -81,7 +82,7 @@ def _scales(x, r):
 
 
 @numba.njit(cache=True)
-def _newton(x, p, tol, maxiter):
+def _newton(x, p, s, tol, maxiter):
     """Newton from ``x`` on the scaled system ``D^{-1} r(x + D δ) = 0``, ``D = diag(_scales)``: ``(x, status, scaled
     residual, iterations)``.
 
@@ -90,30 +91,30 @@ def _newton(x, p, tol, maxiter):
     ``D^{-1} J D`` stays well conditioned where ``J`` is not (condition 1e25 → 6 at λ = 1e-5, ψp = 100, ψn = 0.1).
     Steps are damped by a backtracking line search on the scaled residual (Armijo) unless the residual is already at
     the tolerance, where round-off alone decides its value."""
-    r = residual(x, p)
+    r = residual(x, p, s)
     for it in range(maxiter + 1):
-        s = _scales(x, r)
-        norm = numpy.max(numpy.abs(r) / s)
+        scale = _scales(x, r)
+        norm = numpy.max(numpy.abs(r) / scale)
         if not numpy.isfinite(norm):
             return x, NOT_FINITE, norm, it
-        J = jacobian(x, p)
+        J = jacobian(x, p, s)
         for i in range(x.size):
             for j in range(x.size):
-                J[i, j] *= s[j] / s[i]
-        step, ok = _linear_solve(J, -r / s)
+                J[i, j] *= scale[j] / scale[i]
+        step, ok = _linear_solve(J, -r / scale)
         if not ok:
             return x, SINGULAR, norm, it
         if it >= 1 and norm <= tol and numpy.max(numpy.abs(step)) <= tol:
-            x = x + s * step
-            r = residual(x, p)
+            x = x + scale * step
+            r = residual(x, p, s)
             return x, CONVERGED, numpy.max(numpy.abs(r) / _scales(x, r)), it + 1
         if it == maxiter:
             break
         t = 1.0
         while True:
-            trial = x + (t * s) * step
-            r_trial = residual(trial, p)
-            n_trial = numpy.max(numpy.abs(r_trial) / s)
+            trial = x + (t * scale) * step
+            r_trial = residual(trial, p, s)
+            n_trial = numpy.max(numpy.abs(r_trial) / scale)
             if norm <= tol or (numpy.isfinite(n_trial) and n_trial <= (1.0 - 1e-4 * t) * norm):
                 break
             t *= 0.5
@@ -124,7 +125,7 @@ def _newton(x, p, tol, maxiter):
 
 
 @numba.njit(cache=True)
-def _follow(x, source, target, tol):
+def _follow(x, source, target, s, tol):
     """From ``x``, the solution at parameters ``source``, to the solution at ``target`` along the segment
     ``q = target + f (source − target)``: ``f`` falls from 1 to 0 in steps that shrink after a failure and grow after a
     success; each step starts from the secant prediction through the last two solutions."""
@@ -140,7 +141,7 @@ def _follow(x, source, target, tol):
         guess = x
         if f_old > fraction:
             guess = x + (x - x_old) * ((trial - fraction) / (fraction - f_old))
-        x_new, status, norm, it = _newton(guess, target + trial * delta, tol, STEP_ITERATIONS)
+        x_new, status, norm, it = _newton(guess, target + trial * delta, s, tol, STEP_ITERATIONS)
         total += it
         if status == CONVERGED:
             x_old, f_old = x, fraction
@@ -161,23 +162,23 @@ def _shortfall(value, scale):
 
 
 @numba.njit(cache=True)
-def _accept(x, p, status, G, dG, O):
+def _accept(x, p, s, status, G, dG, O):
     """Observables at a converged ``x`` into ``G``, ``dG``, ``O``; the status becomes ``NOT_FINITE`` or
     ``UNPHYSICAL`` if they are not finite or break the model's physical conditions (``violation``)."""
     if status != CONVERGED:
         return status
-    G[:] = resolvent(x, p)
-    dG[:] = derivatives(x, p)
-    O[:] = observables(G, dG, p)
+    G[:] = resolvent(x, p, s)
+    dG[:] = derivatives(x, p, s)
+    O[:] = observables(G, dG, p, s)
     if not (numpy.all(numpy.isfinite(O)) and numpy.all(numpy.isfinite(dG))):
         return NOT_FINITE
-    if violation(G, dG, p) > PHYSICAL_TOL:
+    if violation(G, dG, p, s) > PHYSICAL_TOL:
         return UNPHYSICAL
     return CONVERGED
 
 
 @numba.njit(cache=True)
-def solve_points(P, index, start, tol, maxiter, guess, warm):
+def solve_points(P, s, index, start, tol, maxiter, guess, warm):
     """Solve at every row of ``P``: ``(X, G, dG, O, status, residual, iterations)``.
 
     A point starts from ``guess`` (if given, Newton with ``maxiter`` steps) or from the previous solution (``warm``;
@@ -197,29 +198,29 @@ def solve_points(P, index, start, tol, maxiter, guess, warm):
     have = warm
     previous = P[0]
     for i in range(n):
-        s = MAX_ITERATIONS
+        st = MAX_ITERATIONS
         it = 0
         x_new = x
         norm = numpy.inf
         if have:
-            x_new, s, norm, it = _newton(x, P[i], tol, maxiter if i == 0 else STEP_ITERATIONS)
-            if s != CONVERGED and i > 0:
-                x_new, s, norm, more = _follow(x, previous, P[i], tol)
+            x_new, st, norm, it = _newton(x, P[i], s, tol, maxiter if i == 0 else STEP_ITERATIONS)
+            if st != CONVERGED and i > 0:
+                x_new, st, norm, more = _follow(x, previous, P[i], s, tol)
                 it += more
-            s = _accept(x_new, P[i], s, G[i], dG[i], O[i])
-        if s != CONVERGED:
+            st = _accept(x_new, P[i], s, st, G[i], dG[i], O[i])
+        if st != CONVERGED:
             cold = P[i].copy()
             if index >= 0:
                 cold[index] = start
-            x_new, s, norm, more = _newton(initial(cold), cold, tol, maxiter)
+            x_new, st, norm, more = _newton(initial(cold, s), cold, s, tol, maxiter)
             it += more
-            if s == CONVERGED and index >= 0:
-                x_new, s, norm, more = _follow(x_new, cold, P[i], tol)
+            if st == CONVERGED and index >= 0:
+                x_new, st, norm, more = _follow(x_new, cold, P[i], s, tol)
                 it += more
-            s = _accept(x_new, P[i], s, G[i], dG[i], O[i])
+            st = _accept(x_new, P[i], s, st, G[i], dG[i], O[i])
         X[i] = x_new
-        status[i], norms[i], iterations[i] = s, norm, it
-        if s == CONVERGED:
+        status[i], norms[i], iterations[i] = st, norm, it
+        if st == CONVERGED:
             x = x_new
             previous = P[i]
             have = True

@@ -153,8 +153,10 @@ def _where(module: ModuleType, table: dict, i: int) -> str:
     return ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
 
 
-def _run(model: str, params, guess, tol: float, maxiter: int, on_failure: str):
+def _run(model: str, params, guess, tol: float, maxiter: int, on_failure: str, spectrum=None):
     module = load(model)
+    # The spectral law of Σ (rows ev, weight) for models with a deterministic block; the isotropic law otherwise.
+    s = np.ones((1, 2)) if spectrum is None else np.ascontiguousarray(spectrum, dtype=float)
     tol = positive("tol", tol)
     if not (isinstance(maxiter, int) and maxiter >= 1):
         raise ValueError(f"maxiter: expected an integer ≥ 1, got {maxiter!r}")
@@ -176,7 +178,7 @@ def _run(model: str, params, guess, tol: float, maxiter: int, on_failure: str):
         if x0.shape != (len(module.UNKNOWNS),):
             raise ValueError(f"guess: expected {len(module.UNKNOWNS)} values ({', '.join(module.UNKNOWNS)})")
     X, G, dG, O, status, norms, iterations = module.solve_points(
-        P, index, P.dtype.type(start), tol, maxiter, x0, warm)
+        P, s, index, P.dtype.type(start), tol, maxiter, x0, warm)
     bad = np.flatnonzero(status != CONVERGED)
     if bad.size:
         i = bad[0]
@@ -191,10 +193,10 @@ def _run(model: str, params, guess, tol: float, maxiter: int, on_failure: str):
     return module, table, X, G, dG, O, status, norms, iterations
 
 
-def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50) -> Solution:
+def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50, spectrum=None) -> Solution:
     """The fixed point of ``model`` at one parameter point (``params``: name → number, or the vector in ``PARAMETERS``
     order), from ``guess`` (the unknowns) or by continuation from the model's start value."""
-    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, "raise")
+    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, "raise", spectrum)
     if len(status) != 1:
         raise ValueError("params: solve takes one point; use sweep for arrays")
     scalar = lambda v: complex(v) if np.iscomplexobj(v) else float(v)  # noqa: E731
@@ -212,12 +214,13 @@ def solve(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50)
     )
 
 
-def sweep(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50, on_failure: str = "raise") -> Sweep:
+def sweep(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50, on_failure: str = "raise",
+          spectrum=None) -> Sweep:
     """Fixed points along a sweep: ``params`` maps each parameter to a number or to a 1-D array (arrays of one length,
     numbers broadcast); points are solved in order, each warm-started from the previous one (module docstring), so the
     numbers do not depend on the order. A point that is not solved raises ``ConvergenceError``
     (``on_failure="raise"``) or gets NaN and its non-zero status (``"nan"``; ``Sweep.failures()`` lists them)."""
-    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, on_failure)
+    module, table, X, G, dG, O, status, norms, iterations = _run(model, params, guess, tol, maxiter, on_failure, spectrum)
     return Sweep(
         model=model,
         params=table,

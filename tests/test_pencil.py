@@ -1,11 +1,13 @@
-"""The symbolic pencil engine: η, validation, the identity check of every model pencil, reproducible generated/models."""
+"""The symbolic pencil engine: η, validation, the identity check of every model pencil, deterministic blocks f(Σ) and
+their spectral means, the emitted modules' headers and names."""
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from derive.models import MODELS
-from derive.pencil import Pencil, atoms, check_identity
+from derive import model_code
+from derive.models import MODELS, ridge
+from derive.pencil import EV, SIGMA, Mean, Pencil, atoms, check_identity
 
 z, psi = sp.Symbol("z"), sp.Symbol("psi", positive=True)
 
@@ -101,3 +103,87 @@ def test_identity_check_catches_a_wrong_target():
     P = mp_pencil()
     wrong = lambda a, q: np.linalg.inv(a["W"] @ a["W"].T - (q["z"] + 1e-6) * np.eye(a["W"].shape[0]))  # noqa: E731
     assert check_identity(P, ("u", "u"), wrong, d=10, params={"z": -0.5, "psi": 0.5}) > 1e-8
+
+
+lam = sp.Symbol("lam", positive=True)
+
+
+def deformed_pencil() -> Pencil:
+    """``[L^{-1}]_ww = (λ + Σ + X̂ X̂^T/ψ)^{-1}``: ``L = [[λ + Σ, X̂/√ψ], [X̂^T/√ψ, −1]]`` (``X̂``: ``d × n``)."""
+    P = Pencil("deformed", sizes={"w": 1, "y": psi}, parameters=[lam, psi])
+    P.deterministic("w", "w", lam + EV)
+    P.constant("y", "y", -1)
+    P.gaussian("w", "y", "X", 1 / sp.sqrt(psi))
+    P.identity(("w", "w"), lambda a, q: np.linalg.inv(
+        q["lam"] * np.eye(a["X"].shape[0]) + a[SIGMA] + a["X"] @ a["X"].T / q["psi"]), {"lam": 0.3, "psi": 1.5})
+    return P
+
+
+def evaluate(expr: sp.Expr, values: dict, spectrum: np.ndarray, local: dict) -> float:
+    """``expr`` at ``values`` (symbol → number), each ``Mean`` summed over the atoms ``(ev, weight)`` of
+    ``spectrum``."""
+    def mean(arg):
+        f = sp.lambdify(EV, arg.xreplace(local).xreplace(values), "numpy")
+        return sp.Float(np.sum(spectrum[:, 1] * np.broadcast_to(f(spectrum[:, 0]), spectrum[:, 0].shape)))
+    return float(sp.sympify(expr).replace(lambda e: isinstance(e, Mean), lambda e: mean(e.args[0])).xreplace(values))
+
+
+def test_deterministic_blocks_against_dense_matrices():
+    # The fixed point of the equations (g = Mean((λ + ev − g_yy)^{-1}), g_yy = −1/(1 + g/ψ)) against the traces of a
+    # dense L with Σ of a two-atom law, at d = 200 and 800: the plain and the Σ-weighted trace of the w block.
+    P = deformed_pencil()
+    weighted = P.g("w", "w", weight=EV)
+    eq = P.equations()
+    assert P.spectral_class() == ["w"] and set(eq.local) == {sp.Symbol("G(ev)[w,w]")}
+    block, target, params = P.identities[0]
+    assert check_identity(P, block, target, params=params) < 1e-12
+    spectrum = np.array([[0.5, 0.25], [2.0, 0.75]])
+    values = {lam: 0.3, psi: 1.5}
+    x = [float(e.xreplace(values)) if not e.has(Mean) else evaluate(e, values, spectrum, eq.local)
+         for e in eq.initial]
+    for _ in range(200):
+        x = [evaluate(e, {**values, **dict(zip(eq.unknowns, x))}, spectrum, eq.local)
+             for e in (eq.resolvent[eq.blocks.index(u)] for u in eq.unknowns)]
+    at = {**values, **dict(zip(eq.unknowns, x))}
+    theory = {g: evaluate(e, at, spectrum, eq.local) for g, e in zip(eq.blocks, eq.resolvent)}
+    for d in (200, 800):
+        values_d = np.repeat(spectrum[:, 0], (spectrum[:, 1] * d).astype(int))
+        dense = P.block_traces(d, {"lam": 0.3, "psi": 1.5}, seed=0, eigenvalues=values_d)
+        for g in (P.g("w", "w"), weighted):
+            assert abs(dense[g] - theory[g]) < 0.2 / np.sqrt(d) * abs(theory[g]), (g, d)
+    # And Σ enters: the isotropic law of the same mean gives another trace.
+    assert abs(theory[P.g("w", "w")] - evaluate(eq.resolvent[0], at, np.array([[1.625, 1.0]]), eq.local)) > 0.01
+
+
+def test_deterministic_blocks_are_checked():
+    P = deformed_pencil()
+    with pytest.raises(ValueError, match="not the data dimension"):
+        P.deterministic("y", "y", EV)
+    with pytest.raises(ValueError, match="use deterministic"):
+        P.constant("y", "y", EV)
+    with pytest.raises(ValueError, match="not the data dimension"):
+        P.g("y", "y", weight=EV)
+    with pytest.raises(ValueError, match="not parameters"):
+        P.mean(EV * sp.Symbol("c"))
+    with pytest.raises(ValueError, match="names the data covariance"):
+        P.gaussian("w", "y", SIGMA, 1)
+    with pytest.raises(ValueError, match="eigenvalue symbol"):
+        Pencil("bad", sizes={"w": 1}, parameters=[EV])
+    with pytest.raises(ValueError, match="unknown symbols"):
+        P.observable("bad", Mean(EV * sp.Symbol("c")))
+
+
+def test_emitted_modules_name_their_parameters_and_hash_their_model_file():
+    text = model_code.render(ridge.build(), "models/ridge.py")
+    assert "derive/models/ridge.py" in text.splitlines()[0]
+    assert "    lam = p[0]\n" in text and "p = (lam, psi_n, noise); s: unused" in text
+    other = model_code.render(ridge.build(), "models/rfdsm.py")
+    assert other.splitlines()[2] != text.splitlines()[2]  # the source hash covers the model file
+    spectral = model_code.render(deformed_pencil(), "models/ridge.py")
+    assert "SPECTRAL = True" in spectral and "for k in range(0, atoms.size, 2):" in spectral
+    bad = Pencil("bad", sizes={"u": 1, "w": 1}, parameters=[sp.Symbol("s")])
+    bad.gaussian("u", "w", "W", sp.Symbol("s"))
+    bad.constant("u", "u", 1)
+    bad.constant("w", "w", -1)
+    with pytest.raises(ValueError, match="taken by the generated code"):
+        model_code.render(bad, "models/ridge.py")

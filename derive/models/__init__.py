@@ -5,7 +5,15 @@ pencil registers at least one ``Pencil.identity`` for the identity check) and li
 ``python -m derive`` then writes ``generated/models/<pencil name>.py``.
 """
 
-from derive.models import marchenko_pastur, random_features, rfdsm, ridge
+from derive.models import marchenko_pastur, random_features, rfdsm, rfdsm_spectrum, ridge
 
 #: Builders of every model pencil; ``python -m derive`` generates one module per pencil.
-MODELS = [marchenko_pastur.build, ridge.build, random_features.build, rfdsm.build_infinite, rfdsm.build_finite]
+MODELS = [
+    marchenko_pastur.build,
+    ridge.build,
+    random_features.build,
+    rfdsm.build_infinite,
+    rfdsm.build_finite,
+    rfdsm_spectrum.build_infinite,
+    rfdsm_spectrum.build_finite,
+]
