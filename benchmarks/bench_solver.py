@@ -24,7 +24,7 @@ def main():
         "marchenko_pastur": ({"z": -0.5, "psi": 0.5}, "z", -np.geomspace(3, 1e-2, 200)),
         "ridge": ({"lam": 0.1, "psi_n": 1.5, "noise": 0.1}, "lam", np.geomspace(10, 1e-3, 200)),
         "random_features": (
-            {"lam": 0.1, "psi_n": 1.5, "psi_p": 0.7, "mu1": 0.5, "mustar2": 0.09, "noise": 0.1, "zeta": 0.0},
+            {"lam": 0.1, "psi_n": 1.5, "psi_p": 0.7, "mu1": 0.5, "mustar2": 0.09, "noise": 0.1},
             "lam", np.geomspace(10, 1e-3, 200)),
     }
     for model, (params, axis, values) in cases.items():

@@ -33,7 +33,7 @@ def params(data, m, spectral: bool) -> dict:
     """The parameters of the curve: tanh constants at time ``T`` and at the data's pre-activation variance ``q``."""
     consts = data.constants("tanh", T)
     out = {"lam": LAM, "psi_n": PSI_N, "psi_p": PSI_P, "h": consts.h, "mu1": consts.mu1, "mustar2": consts.mustar2,
-           "kappa": consts.kappa, "zeta": 0.0}
+           "kappa": consts.kappa}
     if spectral:
         out["q"] = consts.q
     if m != math.inf:

@@ -1,6 +1,7 @@
 """Emit the module ``generated/models/<name>.py`` of a pencil (derive/pencil.py).
 
-Every module defines the names of its vectors — ``PARAMETERS`` (the runtime parameter vector ``p``), ``POSITIVE`` and
+Every module defines the names of its vectors — ``PARAMETERS`` (the runtime parameter vector ``p``), ``MARKERS`` (those
+held at 0, marking derivatives only), ``POSITIVE`` and
 ``NONNEGATIVE`` (parameters declared so in SymPy, which the runtime checks), ``UNKNOWNS`` (``x``), ``BLOCKS`` (the
 ``g``'s, then the weighted traces; see ``Equations.blocks``), ``DERIVATIVES`` (parameters with ``∂g/∂p``),
 ``OBSERVABLES``, ``CONTINUATION`` (``(index in p, start value)`` or ``None``), ``SPECTRAL`` (whether the model reads
@@ -57,6 +58,7 @@ import numpy
 
 NAME = "{name}"
 PARAMETERS = {parameters}
+MARKERS = {markers}
 POSITIVE = {positive}
 NONNEGATIVE = {nonnegative}
 UNKNOWNS = {unknown_names}
@@ -204,6 +206,7 @@ def render(pencil: Pencil, source: str) -> str:
             for i, b in enumerate(pencil.blocks) for j, c in enumerate(pencil.blocks) if i <= j and eq.eta[i, j] != 0
         ),
         parameters=repr(tuple(str(s) for s in pencil.parameters)),
+        markers=repr(tuple(str(s) for s in pencil.markers)),
         positive=repr(tuple(str(s) for s in pencil.parameters if s.is_positive)),
         nonnegative=repr(tuple(str(s) for s in pencil.parameters if s.is_nonnegative and not s.is_positive)),
         unknown_names=repr(tuple(s.name for s in eq.unknowns)),

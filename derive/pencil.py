@@ -99,7 +99,8 @@ class Pencil:
     ``parameters``: the runtime parameter vector, in order; every free symbol of the pencil and observables must be one
     of them (or ``EV``, in deterministic blocks, weights and means). ``continuation = (symbol, start)``: the parameter
     along which the solver continues from ``start``, a value where ``η`` is negligible and ``g ≈ L0^{-1}`` (a large
-    ridge ``λ``, or ``z → −∞``).
+    ridge ``λ``, or ``z → −∞``). ``markers``: parameters that only mark a derivative (``ζ`` in ``L0``); the runtime
+    holds them at 0 and callers never pass them.
     """
 
     def __init__(
@@ -109,6 +110,7 @@ class Pencil:
         parameters: list[sp.Symbol],
         continuation: tuple[sp.Symbol, float] | None = None,
         doc: str = "",
+        markers: tuple[sp.Symbol, ...] = (),
     ):
         if not name.isidentifier():
             raise ValueError(f"pencil name: expected a Python identifier, got {name!r}")
@@ -132,6 +134,9 @@ class Pencil:
         if continuation is not None and continuation[0] not in self.parameters:
             raise ValueError(f"continuation: {continuation[0]} is not a parameter")
         self.continuation = continuation
+        if not set(markers) <= set(self.parameters):
+            raise ValueError(f"markers: {sorted(map(str, set(markers) - set(self.parameters)))} are not parameters")
+        self.markers = tuple(markers)
         self.constants: dict[tuple[str, str], sp.Expr] = {}
         self.places: list[Place] = []
         self.shapes: dict[str, tuple[sp.Expr, sp.Expr]] = {}

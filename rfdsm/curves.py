@@ -94,7 +94,7 @@ def learning_curve(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, on
     times, which = np.unique(t_, return_inverse=True)
     table = np.array([[c.h, c.mu1, c.mustar2, c.kappa] for c in (constants(activation, v) for v in times)])[which]
     params = {"lam": lam_, "psi_n": psi_n_, "psi_p": psi_p_, "h": table[:, 0], "mu1": table[:, 1],
-              "mustar2": table[:, 2], "kappa": table[:, 3], "zeta": 0.0}
+              "mustar2": table[:, 2], "kappa": table[:, 3]}
     params = {k: v[order] if np.ndim(v) else v for k, v in params.items()}
     if m == math.inf:
         result = solver.sweep("rfdsm_infinite", params, tol=_TOL, on_failure=on_failure)

@@ -105,8 +105,9 @@ def load(model: str) -> ModuleType:
 
 
 def _parameter_table(module: ModuleType, params) -> tuple[np.ndarray, dict]:
-    """Validated parameter rows ``(points, parameters)`` (complex if any value is) and the broadcast columns by name."""
-    names = module.PARAMETERS
+    """Validated parameter rows ``(points, PARAMETERS)`` (complex if any value is) and the broadcast columns by name.
+    Callers give every parameter but the ``MARKERS``, which mark derivatives and are held at 0."""
+    names = tuple(k for k in module.PARAMETERS if k not in module.MARKERS)
     if isinstance(params, dict):
         unknown = sorted(set(params) - set(names))
         missing = [k for k in names if k not in params]
@@ -142,7 +143,9 @@ def _parameter_table(module: ModuleType, params) -> tuple[np.ndarray, dict]:
                 raise ValueError(f"{name}: expected finite numbers, got {column!r}")
         table[name] = column
     dtype = complex if any(np.iscomplexobj(c) for c in table.values()) else float
-    return np.ascontiguousarray(np.stack([table[k] for k in names], axis=1), dtype=dtype), table
+    zeros = np.zeros(len(next(iter(table.values()))))
+    rows = np.stack([table.get(k, zeros) for k in module.PARAMETERS], axis=1)
+    return np.ascontiguousarray(rows, dtype=dtype), table
 
 
 #: What a failed point does: raise ``ConvergenceError``, or become NaN with a non-zero status.
@@ -150,7 +153,7 @@ ON_FAILURE = ("raise", "nan")
 
 
 def _where(module: ModuleType, table: dict, i: int) -> str:
-    return ", ".join(f"{k}={table[k][i].item()!r}" for k in module.PARAMETERS)
+    return ", ".join(f"{k}={v[i].item()!r}" for k, v in table.items())
 
 
 def _run(model: str, params, guess, tol: float, maxiter: int, on_failure: str, spectrum=None):

@@ -43,5 +43,5 @@ def rf_ridge_test_error(activation: str, psi_n, psi_p, lam, noise):
     Gaussian-equivalent limit (μ1 and μ*² of ``activation`` at unit pre-activation variance; formula in
     derive/models/random_features.py)."""
     c = constants(activation, t=1.0)  # μ1 and μ*² at q = 1 do not depend on t
-    params = {"lam": lam, "psi_n": psi_n, "psi_p": psi_p, "mu1": c.mu1, "mustar2": c.mustar2, "noise": noise, "zeta": 0.0}
+    params = {"lam": lam, "psi_n": psi_n, "psi_p": psi_p, "mu1": c.mu1, "mustar2": c.mustar2, "noise": noise}
     return _solve("random_features", params, "test_error")

@@ -55,6 +55,7 @@ def build() -> Pencil:
         sizes={"u": psi_p, "w2": 1, "w": 1, "wp": 1, "wpp": 1, "y": psi_n},
         parameters=[lam, psi_n, psi_p, mu1, mustar2, noise, zeta],
         continuation=(lam, 1e4),
+        markers=(zeta,),
         doc="random-features ridge regression (Gaussian-equivalent features mu1 W x/sqrt(d) + mu* omega), linear "
         "teacher |b*| = 1, noise variance `noise`; zeta = 0 except for derivatives.",
     )

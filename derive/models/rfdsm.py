@@ -94,6 +94,7 @@ def build_infinite() -> Pencil:
         sizes={"u": psi_p, "wp": 1, "w2": 1, "w": 1, "y": psi_n},
         parameters=[lam, psi_n, psi_p, h, mu1, mustar2, kappa, zeta],
         continuation=_CONTINUATION,
+        markers=(zeta,),
         doc="RF-DSM on isotropic Gaussian data with m = infinity noise samples per data point; h = 1 - exp(-2t), "
         "constants mu1, mustar2, kappa of the activation at time t; zeta = 0 except for derivatives.",
     )
@@ -147,6 +148,7 @@ def build_finite() -> Pencil:
         sizes={"u": psi_p, "w2": 1, "w": 1, "y1": psi_n, "y2": psi_n * (m - 1), "e": 1, "ep": 1},
         parameters=[lam, psi_n, psi_p, m, h, mu1, mustar2, kappa, zeta],
         continuation=_CONTINUATION,
+        markers=(zeta,),
         doc="RF-DSM on isotropic Gaussian data with m >= 1 noise samples per data point (any real m >= 1 in the "
         "equations); h = 1 - exp(-2t), constants mu1, mustar2, kappa of the activation at time t; zeta = 0 except "
         "for derivatives.",
