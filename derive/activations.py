@@ -4,7 +4,7 @@ The kernel of an activation ρ is
 
     K(γ, q1, q2) = E[ρ(√q1 g) ρ(√q2 g')],   g, g' ~ N(0, 1),  corr(g, g') = γ,
 
-so that the correlation kernel of MODELS.md §2 is ``c(γ) = K(γ, 1, 1)`` and the pre-activation variance ``q``
+so that the correlation kernel of docs/models.md §2 is ``c(γ) = K(γ, 1, 1)`` and the pre-activation variance ``q``
 enters through ``ρ_q(g) = ρ(√q g)``. SymPy integrates the one-dimensional Gaussian moments of all the activations
 below, but not these two-dimensional integrals; the classical closed forms (arc-cosine kernels, Williams' erf kernel,
 the sine kernel) are therefore written down here, and ``tests/test_gaussian_constants.py`` checks each of them

@@ -1,4 +1,4 @@
-"""Gaussian constants of an activation, in closed form (MODELS.md §2).
+"""Gaussian constants of an activation, in closed form (docs/models.md §2).
 
 For the pre-activation variance ``q`` every constant is that of ``ρ_q(g) = ρ(√q g)``, ``g ~ N(0, 1)``:
 

@@ -1,4 +1,4 @@
-"""Linear pencils (PENCILS.md §2, MODELS.md §7): a symmetric block matrix ``L = L0 + L1`` whose blocks are scalars
+"""Linear pencils (docs/method.md §2, docs/data.md): a symmetric block matrix ``L = L0 + L1`` whose blocks are scalars
 times the identity or deterministic matrices ``f(Σ)`` of the data covariance (``L0``), or scalars times Gaussian
 matrices with i.i.d. entries of variance ``1/d`` (``L1``), and the fixed-point equations that give the limits of its
 normalised block traces.

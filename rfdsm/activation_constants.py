@@ -1,4 +1,4 @@
-"""Gaussian constants of an activation at diffusion time ``t`` (MODELS.md §2), from its generated module.
+"""Gaussian constants of an activation at diffusion time ``t`` (docs/models.md §2), from its generated module.
 
 With ``g ~ N(0, 1)`` and the pre-activation variance ``q``: ``μ0 = E ρ(√q g)``, ``μ1 = E[g ρ(√q g)]``,
 ``‖ρ‖² = E ρ(√q g)²``, ``μ*² = ‖ρ‖² − μ0² − μ1²``, so that ``ρ(u) ≈ μ0 + μ1 u/√q + μ* ω`` (Gaussian equivalence).

@@ -1,4 +1,4 @@
-"""Learning curves and phase diagrams of RF-DSM on isotropic Gaussian data (MODELS.md §1), in the proportional limit.
+"""Learning curves and phase diagrams of RF-DSM on isotropic Gaussian data (docs/models.md §1), in the proportional limit.
 
 The numbers come from the generated pencil models ``rfdsm_infinite`` (``m = ∞``) and ``rfdsm_finite`` (every finite
 ``m ≥ 1``), see derive/models/rfdsm.py; the activation enters through its Gaussian constants ``μ1, μ*², κ`` at time

@@ -1,7 +1,7 @@
 """Theory versus simulation of RF-DSM learning curves: simulated points with error bars on the theory curves.
 
     python scripts/fig_agreement.py                      # tanh, t = 0.3, ψn = 1, m = 1, 4, ∞, d = 100 … 400, 20 seeds
-    python scripts/fig_agreement.py --theory reference   # the independent REFERENCE.md solver of tests/
+    python scripts/fig_agreement.py --theory reference   # the independent docs/reference.md solver of tests/
 
 Writes the figure and a text report of the deviations in standard errors (at each ``d`` and for the extrapolation
 in ``1/d``, see ``rfdsm.compare``) to ``--out``. Top row: the simulated points at each ``d`` and their extrapolation
@@ -32,12 +32,12 @@ from rfdsm.compare import compare  # noqa: E402
 
 
 def theory_function(name: str):
-    """``rfdsm.learning_curve`` (``"rfdsm"``) or the REFERENCE.md solver of ``tests/reference_equations.py``."""
+    """``rfdsm.learning_curve`` (``"rfdsm"``) or the docs/reference.md solver of ``tests/reference_equations.py``."""
     if name == "rfdsm":
         return rfdsm.learning_curve, "rfdsm.learning_curve"
     from tests.reference_equations import learning_curve
 
-    return learning_curve, "REFERENCE.md equations (tests/reference_equations.py)"
+    return learning_curve, "docs/reference.md equations (tests/reference_equations.py)"
 
 
 def main(argv=None) -> None:

@@ -1,7 +1,7 @@
-"""Independent solver of the asymptotic RF-DSM equations of REFERENCE.md (Urfin, Bonnaire, Biroli, Mézard).
+"""Independent solver of the asymptotic RF-DSM equations of docs/reference.md (Urfin, Bonnaire, Biroli, Mézard).
 
 Tests only: it is the cross-check of the simulator (and later of the project's own solver), written straight from
-REFERENCE.md. Unknowns ``(q, r)`` solve two equations ``E(q, r; z, ζ) = 0`` at ``z = −λ``, ``ζ = 0``; the total
+docs/reference.md. Unknowns ``(q, r)`` solve two equations ``E(q, r; z, ζ) = 0`` at ``z = −λ``, ``ζ = 0``; the total
 derivatives ``∂z``, ``∂ζ`` of ``(q, r)`` come from the implicit function theorem, ``d(q, r) = −J^{−1} ∂E``, with every
 partial derivative taken by the complex step (the equations are rational, so it is exact to round-off).
 The solution is followed by continuation in ``ψp`` from ``ψp = 0.02``, where ``q ≈ r ≈ 1/(μ1² + μ*² + λ)``.
@@ -52,7 +52,7 @@ def _parts(c, psi_n, psi_p, m):
                 psi_p * z - ((1 - psi_p) / q - r / q**2 + psi_p * c.v2 / L(q, r) + psi_p * c.s2),
             )
 
-        def blocks(q, r):  # REFERENCE.md §m = ∞ in the general-m form: T1 = h μ1² ψp r, T2 = μ1 √h ψp r
+        def blocks(q, r):  # docs/reference.md §m = ∞ in the general-m form: T1 = h μ1² ψp r, T2 = μ1 √h ψp r
             T1 = h * mu1**2 * psi_p * r
             return T1, mu1 * math.sqrt(h) * psi_p * r
 
@@ -119,7 +119,7 @@ def _point(c, psi_n, psi_p, m, lam, guess):
 
 
 def learning_curve(activation, t, psi_n, psi_p, m=math.inf, lam=1e-3) -> Curve:
-    """Asymptotic ``test``, ``train``, ``train_ridge`` and ``score`` errors at every ``ψp`` (REFERENCE.md)."""
+    """Asymptotic ``test``, ``train``, ``train_ridge`` and ``score`` errors at every ``ψp`` (docs/reference.md)."""
     c = constants(activation, t)
     psi_p = np.atleast_1d(np.asarray(psi_p, dtype=float))
     order = np.argsort(psi_p)

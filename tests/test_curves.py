@@ -1,4 +1,4 @@
-"""RF-DSM learning curves from the pencils (rfdsm.curves) against the independent equations of REFERENCE.md, the
+"""RF-DSM learning curves from the pencils (rfdsm.curves) against the independent equations of docs/reference.md, the
 landmarks of the curves, the identity ε_test = a² + h ε_score, and bad input."""
 
 import math

@@ -1,4 +1,4 @@
-"""Random-features ridge regression with Gaussian-equivalent features (MODELS.md §3).
+"""Random-features ridge regression with Gaussian-equivalent features (docs/models.md §3).
 
 Teacher ``y = x·b* + σ ε`` (``x ~ N(0, I_d)``, ``‖b*‖ = 1``); features ``φ(x) = ρ(W x/√d) ≈ μ0 + μ1 W̃ x + μ* ω``
 (``W̃ = W/√d``, ``p × d``); training features ``F = μ1 W̃ X + μ* Ω`` (``p × n``); ``R = (F F^T/n + λ)^{-1}``,

@@ -1,4 +1,4 @@
-"""Random-features denoising score matching on isotropic Gaussian data (MODELS.md §1, §3): the pencils of the test,
+"""Random-features denoising score matching on isotropic Gaussian data (docs/models.md §1, §3): the pencils of the test,
 train and score errors, for ``m = ∞`` and for every finite ``m`` (``m = 1`` included).
 
 Conventions. ``W̃ = W/√d`` (``p × d``), ``X̂ = X/√d``, ``Ẑ = Z/√d``, ``Ω̂ = Ω/√d``: atoms with entries of variance
@@ -16,7 +16,7 @@ whose off-diagonal block ``[L^{-1}]_{b e}`` is ``∝ W̃^T R V`` (first-order pe
 −[L^{-1}]_{eb} [L^{-1}]_{be}``). The pencil at ``ζ = 0`` is unchanged, so no block grows with ``1/λ`` to cancel against
 another (an earlier deformation of ``R`` itself did, and lost 6e-3 relative precision in ε_train at λ = 1e-3).
 
-m = ∞ (PENCILS.md §5): ``U = G G^T/n + h μ1² W̃ W̃^T + s²``, ``G = a μ1 W X/√d + v Ω``, ``V = μ1 W̃``; the block
+m = ∞ (docs/method.md §5): ``U = G G^T/n + h μ1² W̃ W̃^T + s²``, ``G = a μ1 W X/√d + v Ω``, ``V = μ1 W̃``; the block
 ``w'`` (``w' = √h μ1 W̃^T u``, ``L0 = −1 + ζ``) has ``[L^{-1}]_{w'w'} = −1 + A``, ``A = h μ1² W̃^T R W̃``, so with
 ``g = g_{w'w'}``: ``tr A/d = 1 + g``, ``tr A²/d = 1 + 2 g − ∂_ζ g`` and
 

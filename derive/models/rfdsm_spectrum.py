@@ -1,4 +1,4 @@
-"""Random-features denoising score matching on Gaussian data ``x = Σ^{1/2} x0 ~ N(0, Σ)`` (MODELS.md §7): the pencils
+"""Random-features denoising score matching on Gaussian data ``x = Σ^{1/2} x0 ~ N(0, Σ)`` (docs/data.md): the pencils
 of the test, train and score errors for ``m = ∞`` and for every finite ``m``, generalising derive/models/rfdsm.py
 (whose conventions and formulas this module follows; a spectrum of ones gives its numbers back).
 

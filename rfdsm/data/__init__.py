@@ -1,4 +1,4 @@
-"""Data models (MODELS.md §7), one module each: what the theory, the simulations and the generation need to know about
+"""Data models (docs/data.md), one module each: what the theory, the simulations and the generation need to know about
 the data — the sampler, the spectral law for the pencils, the pre-activation variance, the exact score and the
 baseline ``C_t``. ``Isotropic()`` is ``N(0, I)``; ``Gaussian(eigenvalues)`` any covariance spectrum, with the laws
 ``PowerLaw(k)`` and ``TwoAtoms(l1, l2)`` and ``Gaussian.from_samples(X)`` for the spectrum of a data set."""

@@ -1,4 +1,4 @@
-"""Gaussian data ``x ~ N(0, Σ)`` with ``Σ = O diag(λ_1 … λ_d) O^T`` (MODELS.md §7): the data model every other one here
+"""Gaussian data ``x ~ N(0, Σ)`` with ``Σ = O diag(λ_1 … λ_d) O^T`` (docs/data.md): the data model every other one here
 specialises.
 
 What the rest of the code reads from a data model:
@@ -15,7 +15,7 @@ What the rest of the code reads from a data model:
 
 The basis ``O``. Since the random features ``W`` are Gaussian, no learning curve depends on ``O``; it is still drawn,
 Haar-distributed, so that the data are not aligned with the coordinates. It is drawn once per dimension ``d`` from
-``seed`` and kept: it is part of the data law (like the manifold ``M`` of MODELS.md §4), not of a draw, so that
+``seed`` and kept: it is part of the data law (like the manifold ``M`` of docs/data.md), not of a draw, so that
 ``sample``, ``covariance`` and ``exact_score`` describe one ``Σ``. Training sets differ by the ``rng`` given to
 ``sample``. A law with one atom (``Σ = λ I``) needs no basis.
 """

@@ -1,4 +1,4 @@
-"""Isotropic Gaussian data ``N(0, I_d)`` (MODELS.md §1): ``Σ_t = I``, the exact score is ``−y`` and the baseline is
+"""Isotropic Gaussian data ``N(0, I_d)`` (docs/models.md §1): ``Σ_t = I``, the exact score is ``−y`` and the baseline is
 ``C_t = a² = e^{−2t}``; the pre-activation variance is ``q = 1``. The spectral law is one atom ``(1, 1)``, the ``s``
 that the pencils without ``Σ`` ignore and those with ``Σ`` turn into the isotropic pencils."""
 

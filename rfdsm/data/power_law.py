@@ -1,4 +1,4 @@
-"""Gaussian data with a power-law spectrum ``λ_ν ∝ ν^{−k}``, ``ν = 1 … d``, normalised to ``tr Σ/d = 1`` (MODELS.md §5,
+"""Gaussian data with a power-law spectrum ``λ_ν ∝ ν^{−k}``, ``ν = 1 … d``, normalised to ``tr Σ/d = 1`` (docs/linear.md,
 §7; seed 2505.24769).
 
 The high-dimensional limit. With ``u = ν/d``, ``λ = (1 − k) u^{−k}`` up to ``O(d^{k−1})``: the spectral law converges

@@ -1,4 +1,4 @@
-"""Gaussian data whose covariance has two eigenvalues (MODELS.md §7): the simplest anisotropic law."""
+"""Gaussian data whose covariance has two eigenvalues (docs/data.md): the simplest anisotropic law."""
 
 from __future__ import annotations
 
