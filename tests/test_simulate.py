@@ -12,13 +12,7 @@ from rfdsm.activations import load
 from rfdsm.compare import compare, extrapolate
 from rfdsm.simulation import simulate
 from rfdsm.simulation.errors import population_errors
-from rfdsm.simulation.gaussian import (
-    correlations,
-    feature_kernel,
-    mehler_order,
-    mehler_sum,
-    shifted_hermite,
-)
+from rfdsm.simulation.gaussian import correlations, feature_kernel, mehler_order, mehler_sum, shifted_hermite
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments, train_errors
 from rfdsm.simulation.run import draw
 from tests.reference_equations import learning_curve
@@ -39,15 +33,18 @@ def _relu_hermite(mu, sigma, order):
 
 
 def test_shifted_hermite_coefficients_are_exact():
-    """Split-panel quadrature vs the ReLU closed forms (kink anywhere) and vs tanh's generated ``hermite``: 1e-10."""
+    """Taylor shifts from quadrature nodes vs the ReLU closed forms (kink anywhere, points far from and next to the
+    nodes) and vs tanh's generated ``hermite``: 1e-10."""
     rng = np.random.default_rng(1)
-    mu = rng.normal(0, 3, (1, 60))
+    mu = rng.normal(0, 3, (60, 40))
     sigma = rng.uniform(0.2, 1.5, 60)
     coefficients, second = shifted_hermite(load("relu").rho, mu, sigma, 30)
     for k in range(60):
-        assert np.max(np.abs(coefficients[:, 0, k] - _relu_hermite(mu[0, k], sigma[k], 30))) < 1e-10
-        m, s = mu[0, k], sigma[k]
-        assert second[0, k] == pytest.approx((m * m + s * s) * norm.cdf(m / s) + m * s * norm.pdf(m / s), abs=1e-12)
+        for i in range(40):
+            assert np.max(np.abs(coefficients[:, k, i] - _relu_hermite(mu[k, i], sigma[k], 30))) < 1e-10
+            m, s = mu[k, i], sigma[k]
+            exact = (m * m + s * s) * norm.cdf(m / s) + m * s * norm.pdf(m / s)
+            assert second[k, i] == pytest.approx(exact, abs=1e-12)
     tanh = load("tanh")
     coefficients, second = shifted_hermite(tanh.rho, np.zeros((1, 1)), np.array([math.sqrt(1.7)]), 30)
     expected = tanh.hermite(1.7, 30) / np.sqrt([float(math.factorial(j)) for j in range(31)])
@@ -68,9 +65,9 @@ def test_feature_kernel_paths_agree():
     for k, l in pairs:
         assert K[k, l] == pytest.approx(tanh.kernel(gamma[k, l], q[k], q[l]), abs=1e-10)
     relu = load("relu")
-    coefficients, second = shifted_hermite(relu.rho, np.zeros((1, 80)), np.sqrt(q), mehler_order(gamma))
+    coefficients, second = shifted_hermite(relu.rho, np.zeros((80, 1)), np.sqrt(q), mehler_order(gamma))
     K = feature_kernel(relu, q, gamma, relu.row_moments(q)[2])
-    assert np.max(np.abs(mehler_sum(coefficients, gamma, second[0]) - K)) < 1e-9
+    assert np.max(np.abs(mehler_sum(coefficients, gamma, second[:, 0]) - K)) < 1e-9
 
 
 def _trained(activation, d=50, n=50, p=100, m=2, seed=3):
