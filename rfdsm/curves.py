@@ -19,6 +19,7 @@ import numpy as np
 
 from rfdsm import solver
 from rfdsm.constants import Constants, constants
+from rfdsm.results import Result
 from rfdsm.validate import noise_samples, positive, positive_array
 
 #: Relative residual at which a point counts as solved. Where ψp ≫ ψn the unknowns grow like 1/λ and the residual
@@ -29,8 +30,12 @@ _TOL = 1e-12
 REGIMES = ("generalisation", "memorisation", "underfitting")
 
 
-@dataclass(frozen=True)
-class LearningCurve:
+#: The arrays of a ``LearningCurve`` on its grid.
+_CURVE_ARRAYS = ("test", "train", "train_ridge", "score", "status", "residual", "iterations")
+
+
+@dataclass(frozen=True, repr=False)
+class LearningCurve(Result):
     """Errors on the broadcast grid of ``psi_n`` and ``psi_p`` (arrays of one shape), with the solver's report."""
 
     activation: str
@@ -48,6 +53,30 @@ class LearningCurve:
     status: np.ndarray
     residual: np.ndarray
     iterations: np.ndarray
+
+    def _generated(self) -> list[str]:
+        return [*super()._generated(), f"generated.models.rfdsm_{'infinite' if self.m == math.inf else 'finite'}"]
+
+    def _dataset(self, dims=None):
+        import xarray as xr
+
+        dims = dims or (("point",) if self.test.ndim == 1 else tuple(f"axis_{k}" for k in range(self.test.ndim)))
+        attrs = {"activation": self.activation, "t": self.t, "m": self.m, "lam": self.lam, "baseline": self.baseline}
+        attrs |= {f"constants_{name}": value for name, value in self.constants.__dict__.items()}
+        return xr.Dataset({name: (dims, getattr(self, name)) for name in _CURVE_ARRAYS},
+                          coords={"psi_n": (dims, self.psi_n), "psi_p": (dims, self.psi_p)}, attrs=attrs)
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        fixed = {name: attrs[name] for name in ("activation", "t", "m", "lam", "baseline")}
+        consts = Constants(**{name[len("constants_"):]: value for name, value in attrs.items()
+                              if name.startswith("constants_")})
+        psi_n, psi_p = np.broadcast_arrays(data["psi_n"].values, data["psi_p"].values)
+        return cls(**fixed, psi_n=psi_n.copy(), psi_p=psi_p.copy(), constants=consts,
+                   **{name: data[name].values for name in _CURVE_ARRAYS})
+
+    def _summary(self) -> str:
+        return f"{self.activation}, t={self.t:g}, m={self.m:g}, λ={self.lam:g}; {self.test.size} points {self.test.shape}"
 
 
 def learning_curve(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: float = 1e-3) -> LearningCurve:
@@ -80,8 +109,8 @@ def learning_curve(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: flo
     )
 
 
-@dataclass(frozen=True)
-class PhaseDiagram:
+@dataclass(frozen=True, repr=False)
+class PhaseDiagram(Result):
     """A grid ``psi_p × psi_n`` (rows × columns) of errors and regimes (codes into ``REGIMES``)."""
 
     curve: LearningCurve
@@ -95,6 +124,27 @@ class PhaseDiagram:
     @property
     def psi_p(self) -> np.ndarray:
         return self.curve.psi_p[:, 0]
+
+    def _generated(self) -> list[str]:
+        return self.curve._generated()
+
+    def _dataset(self):
+        data = self.curve._dataset(("psi_p", "psi_n")).assign_coords(psi_p=self.psi_p, psi_n=self.psi_n)
+        data["regime"] = (("psi_p", "psi_n"), self.regime)
+        data.attrs |= {"tolerance": self.tolerance, "regimes": ", ".join(REGIMES)}
+        return data
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        grid_p, grid_n = np.meshgrid(data["psi_p"].values, data["psi_n"].values, indexing="ij")
+        curve = LearningCurve._from_dataset(data.assign_coords(psi_n=(("psi_p", "psi_n"), grid_n),
+                                                               psi_p=(("psi_p", "psi_n"), grid_p)), attrs)
+        return cls(curve, attrs["tolerance"], data["regime"].values)
+
+    def _summary(self) -> str:
+        c = self.curve
+        return (f"{c.activation}, t={c.t:g}, m={c.m:g}, λ={c.lam:g}, tolerance={self.tolerance:g}; "
+                f"{self.psi_p.size} ψp × {self.psi_n.size} ψn")
 
 
 def classify(test, train, baseline: float, tolerance: float) -> np.ndarray:
