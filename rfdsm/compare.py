@@ -24,7 +24,7 @@ import numpy as np
 
 from rfdsm.curves import learning_curve
 from rfdsm.results import Result
-from rfdsm.sweep import sweep
+from rfdsm.runner import sweep
 from rfdsm.validate import count, noise_samples, positive, positive_array
 
 #: The errors compared (the score error is ``(ε_test − a²)/h`` on both sides, so it adds nothing).

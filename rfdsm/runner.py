@@ -1,4 +1,4 @@
-"""``sweep``: simulations over a grid of parameters, here in order or on a Dask cluster, resumable.
+"""The grid runner ``sweep``: simulations over a grid of parameters, here in order or on a Dask cluster, resumable.
 
 Every draw of every point is one task, ``draw_errors(point, seed, index)`` (rfdsm/simulation/run.py), pure and keyed by
 ``(seed, index, d)``: the numbers do not depend on where or in which order the tasks run. Finished draws come back as
