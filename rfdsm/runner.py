@@ -187,6 +187,11 @@ def sweep(
     found = {_key(record): record for record in (read_records(records) if records is not None else [])}
     tasks = [(p, k) for p in points for k in range(seeds) if _key({**p, "seed": seed, "index": k}) not in found]
     out = None if records is None else open(records, "a", encoding="utf-8")
+    if out is not None and out.tell() > 0:
+        with open(records, "rb") as f:
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                out.write("\n")  # end a line cut short by a stop, or the next record would be glued to it
     try:
         for record in _run(tasks, seed, client, progress):
             found[_key(record)] = record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -14,7 +15,10 @@ from rfdsm.simulation import simulate
 from rfdsm.simulation.errors import population_errors
 from rfdsm.simulation.gaussian import correlations, feature_kernel, mehler_order, mehler_sum, shifted_hermite
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments, train_errors
-from rfdsm.simulation.run import draw
+from rfdsm.curves import learning_curve as learning_curve_api
+from rfdsm.generation import generate
+from rfdsm.runner import sweep
+from rfdsm.simulation.run import aggregate, draw, draw_errors, generator, point
 from tests.reference_equations import learning_curve
 
 T = 0.3
@@ -149,7 +153,7 @@ def test_agreement_with_the_theory(m):
     """tanh, t = 0.3, ψn = 1, ψp ∈ {0.5, 2}, d = 50 and 100, 6 seeds: the 1/d extrapolation of the simulated test
     and train errors lies within 4 standard errors of rfdsm.learning_curve; d = 100 alone is within 8 % of it (its
     O(1/d) finite-size correction, measured ≈ 7/d relative for m = 1 at ψp = 2, is not in the standard error)."""
-    result = compare("tanh", T, 1.0, [0.5, 2.0], m=m, sizes=(50, 100), seeds=6, progress=False)
+    result = compare("tanh", T, 1.0, [0.5, 2.0], m=m, sizes=(50, 100), seeds=6)
     for name in ("test", "train"):
         assert np.all(np.abs(result.z_extrapolated(name)) < 4), (name, result.table())
     assert np.all(np.abs(result.mean["test"][1] / result.theory["test"] - 1) < 0.08), result.table()
@@ -171,15 +175,30 @@ def test_extrapolation_to_infinite_d():
 
 
 def test_runs_are_reproducible():
-    """Same seed, same numbers; seed k of a run does not depend on how many seeds it has."""
-    first = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=3, progress=False)
-    again = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2, progress=False)
-    other = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2, seed=1, progress=False)
+    """Same seed, same numbers; draw k of a run does not depend on how many draws it has; the draws are pure units
+    (``draw_errors`` twice gives the same record) keyed by (seed, k, d), so another size draws other numbers."""
+    first = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=3)
+    again = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2)
+    other = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2, seed=1)
     for name in ("test", "train", "train_ridge", "score"):
         assert np.array_equal(first.per_seed[name][:2], again.per_seed[name])
         assert not np.array_equal(other.per_seed[name], again.per_seed[name])
     assert first.test == pytest.approx(A2 + H * first.score, abs=1e-12)
     assert first.test_se == pytest.approx(first.per_seed["test"].std(ddof=1) / math.sqrt(3))
+    where = point("relu", T, 30, 1.0, 1.5, m=2)
+    record = draw_errors(where, 0, 1)
+    assert record == draw_errors(where, 0, 1) and record["test"] == first.per_seed["test"][1]
+    shuffled = aggregate([draw_errors(where, 0, k) for k in (2, 0, 1)])  # aggregation sorts the draws
+    assert all(np.array_equal(shuffled.per_seed[name], first.per_seed[name]) for name in first.per_seed)
+    W30 = draw(generator(0, 1, 30), 30, 30, 45, 2)[0]
+    assert not np.array_equal(draw(generator(0, 1, 40), 40, 40, 60, 2)[0][:45, :30], W30)
+
+
+def test_theory_and_simulation_share_the_default_m_and_libraries_show_no_progress():
+    """m = ∞ by default in learning_curve, simulate, compare, generate and sweep; progress bars off by default."""
+    functions = (learning_curve_api, simulate, compare, generate, sweep)
+    assert {inspect.signature(f).parameters["m"].default for f in functions} == {math.inf}
+    assert {inspect.signature(f).parameters["progress"].default for f in functions[1:]} == {False}
 
 
 @pytest.mark.parametrize(
@@ -204,7 +223,7 @@ def test_bad_input_raises_value_error(kwargs):
     arguments = {"activation": "relu", "t": T, "d": 20, "psi_n": 1.0, "psi_p": 1.0} | kwargs
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=name if name != "psi_p" or kwargs[name] < 0 else "psi_n, psi_p"):
-        simulate(**arguments, progress=False)
+        simulate(**arguments)
 
 
 @pytest.mark.parametrize(
@@ -220,4 +239,4 @@ def test_compare_rejects_bad_input(kwargs, name):
     """One size cannot be extrapolated; a ψ d that is not whole would be simulated at another ψ."""
     arguments = {"activation": "relu", "t": T, "psi_n": 1.0, "psi_p": [1.0]} | kwargs
     with pytest.raises(ValueError, match=name):
-        compare(**arguments, progress=False)
+        compare(**arguments)
