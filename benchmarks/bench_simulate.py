@@ -4,9 +4,9 @@
                                         [--threads N]
 
 At ``d``, ``n = p = ψ d``, each ``m`` (``inf``: the exact average over the noises): the simulation of one draw
-(``U``, ``V``, Cholesky solve, train errors, exact test/score errors) next to the floor named by the issue — the feature GEMM ``W Yᵀ`` (p×d×n) plus the Cholesky
-factorisation and solve of ``U + λI`` (p×p, ``d`` right-hand sides) — and next to every dense product the method
-performs (floor + SYRK ``F Fᵀ`` + GEMM ``F Z`` + SYRK ``W Wᵀ`` + SYRK ``S Sᵀ``), all through SciPy's BLAS in the
+(``U``, ``V``, Cholesky solve, train errors, exact test/score errors) next to the floor named by the issue — the
+feature GEMM ``W Yᵀ`` (p×d×n) plus the Cholesky factorisation and solve of ``U + λI`` (p×p, ``d`` right-hand sides) —
+and next to every dense product an m = 1 draw performs (floor + SYRK ``F Fᵀ`` + GEMM ``F Z`` + SYRK ``W Wᵀ`` + SYRK ``S Sᵀ``), all through SciPy's BLAS in the
 memory layouts the simulation uses (alternating NumPy's and SciPy's OpenBLAS pools would slow both). Every repeat
 times everything once (round-robin) and the ratios are taken repeat by repeat: median and quartiles over
 ``--repeats``. The draw of the random inputs is excluded. ``--threads N`` limits BLAS (threadpoolctl) and Numba to

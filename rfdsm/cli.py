@@ -63,14 +63,14 @@ def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
 
 def output_stem(folder: Path, kind: str, parameters: dict) -> Path:
     """``folder/<kind>_<activation>_t<t>_m<m>_lam<λ>_<hash>``, the hash (10 hex digits of sha256) over every parameter:
-    different parameters never share a name. A NetCDF result already at that name is an error (``FileExistsError``),
-    so nothing is overwritten."""
+    different parameters never share a name. A NetCDF result already at that name is an error, so nothing is
+    overwritten."""
     canonical = json.dumps({name: np.ravel(value).tolist() for name, value in parameters.items()}, sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:10]
     p = parameters
     stem = folder / f"{kind}_{p['activation']}_t{p['t']:g}_m{p['m']:g}_lam{p['lam']:g}_{digest}"
     if Path(f"{stem}.nc").exists():
-        raise FileExistsError(f"out: {stem}.nc exists (same parameters); delete it to compute it again")
+        raise ValueError(f"out: {stem}.nc exists (same parameters); delete it to compute it again")
     return stem
 
 
@@ -121,13 +121,20 @@ def compare_command(args) -> None:
     records = Path(f"{stem}.records.jsonl")
     if records.exists():
         print(f"resuming: {len(read_records(records))} draws already in {records}")
-    run = lambda client: compare(args.activation, args.t, args.psi_n, args.psi_p, args.m, args.lam, args.sizes,  # noqa: E731
-                                 args.seeds, seed=args.seed, client=client, records=records, progress=True)
+    def run(client):
+        return compare(args.activation, args.t, args.psi_n, args.psi_p, args.m, args.lam, args.sizes, args.seeds,
+                       seed=args.seed, client=client, records=records, progress=True)
+
     start = time.perf_counter()
-    if args.workers or args.scheduler:
+    if args.workers:
         from distributed import Client
 
-        with (local_cluster(args.workers) if args.workers else args.scheduler) as cluster, Client(cluster) as client:
+        with local_cluster(args.workers) as cluster, Client(cluster) as client:
+            result = run(client)
+    elif args.scheduler:
+        from distributed import Client
+
+        with Client(args.scheduler) as client:
             result = run(client)
     else:
         result = run(None)
@@ -171,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--psi-n", type=float, default=1.0, help="ψn = n/d (default: 1)")
     p.add_argument("--psi-p", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0],
                    help="ψp values; every ψ d must be whole at every size (default: 0.5 1 2 4)")
-    p.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300, 400], help="sizes d (default: 100 200 300 400)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300, 400],
+                   help="sizes d (default: 100 200 300 400)")
     p.add_argument("--seeds", type=int, default=10, help="draws per point (default: 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the draws (default: 0)")
     p.add_argument("--workers", type=int, default=0, help="run on a local Dask cluster of this many processes")
@@ -187,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     try:
         args.run(args)
-    except (ValueError, ConvergenceError, FileExistsError) as err:
+    except (ValueError, ConvergenceError) as err:
         print(f"rfdsm: error: {err}", file=sys.stderr)
         return 2
     return 0

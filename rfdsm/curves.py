@@ -30,7 +30,7 @@ _TOL = 1e-12
 REGIMES = ("generalisation", "memorisation", "underfitting")
 
 
-#: The arrays of a ``LearningCurve`` on its grid.
+#: The arrays of a ``LearningCurve`` on its grid (besides ``psi_n``, ``psi_p``, and ``t``, ``lam`` when they vary).
 _CURVE_ARRAYS = ("test", "train", "train_ridge", "score", "status", "residual", "iterations")
 
 
@@ -61,22 +61,34 @@ class LearningCurve(Result):
         import xarray as xr
 
         dims = dims or (("point",) if self.test.ndim == 1 else tuple(f"axis_{k}" for k in range(self.test.ndim)))
-        attrs = {"activation": self.activation, "t": self.t, "m": self.m, "lam": self.lam, "baseline": self.baseline}
-        attrs |= {f"constants_{name}": value for name, value in self.constants.__dict__.items()}
-        return xr.Dataset({name: (dims, getattr(self, name)) for name in _CURVE_ARRAYS},
-                          coords={"psi_n": (dims, self.psi_n), "psi_p": (dims, self.psi_p)}, attrs=attrs)
+        variables = {name: (dims, getattr(self, name)) for name in _CURVE_ARRAYS}
+        attrs = {"activation": self.activation, "m": self.m}
+        for name in ("t", "lam", "baseline"):  # a number, or an array over the grid
+            value = getattr(self, name)
+            if np.ndim(value):
+                variables[name] = (dims, value)
+            else:
+                attrs[name] = value
+        if getattr(self, "failures", ()):
+            attrs["failures"] = "\n".join(self.failures)
+        return xr.Dataset(variables, coords={"psi_n": (dims, self.psi_n), "psi_p": (dims, self.psi_p)}, attrs=attrs)
 
     @classmethod
     def _from_dataset(cls, data, attrs):
-        fixed = {name: attrs[name] for name in ("activation", "t", "m", "lam", "baseline")}
-        consts = Constants(**{name[len("constants_"):]: value for name, value in attrs.items()
-                              if name.startswith("constants_")})
-        psi_n, psi_p = np.broadcast_arrays(data["psi_n"].values, data["psi_p"].values)
-        return cls(**fixed, psi_n=psi_n.copy(), psi_p=psi_p.copy(), constants=consts,
-                   **{name: data[name].values for name in _CURVE_ARRAYS})
+        fields = {name: data[name].values if name in data else attrs[name] for name in ("t", "lam", "baseline")}
+        fields |= {name: data[name].values for name in _CURVE_ARRAYS}
+        grid = np.broadcast_arrays(data["psi_n"].values, data["psi_p"].values)
+        fields["psi_n"], fields["psi_p"] = (a.copy() for a in grid)
+        if "constants" in cls.__dataclass_fields__:  # a function of the activation and t: computed again
+            fields["constants"] = constants(attrs["activation"], fields["t"])
+        if "failures" in cls.__dataclass_fields__:
+            fields["failures"] = tuple(attrs.get("failures", "").splitlines())
+        return cls(activation=attrs["activation"], m=attrs["m"], **fields)
 
     def _summary(self) -> str:
-        return f"{self.activation}, t={self.t:g}, m={self.m:g}, λ={self.lam:g}; {self.test.size} points {self.test.shape}"
+        fixed = ", ".join(f"{name}={getattr(self, name):g}" for name in ("t", "m", "lam")
+                          if not np.ndim(getattr(self, name)))
+        return f"{self.activation}, {fixed}; {self.test.size} points {self.test.shape}"
 
 
 def learning_curve(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: float = 1e-3) -> LearningCurve:

@@ -71,7 +71,7 @@ class Result:
 
     def to_xarray(self):
         """An ``xarray.Dataset``: coordinates are the swept parameters, attrs every fixed one, the result's type, the
-        package version and ``sha256_<kind>_<name>`` (e.g. ``sha256_activations_tanh``) for every generated module used."""
+        package version and ``sha256_<kind>_<name>`` (``sha256_activations_tanh``) for every generated module used."""
         data = self._dataset()
         attrs = {name: int(value) if isinstance(value, bool) else value for name, value in data.attrs.items()}
         attrs |= {"rfdsm_type": type(self).__name__, "rfdsm_version": package_version()}

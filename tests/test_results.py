@@ -34,7 +34,8 @@ def results():
     return {
         "curve": curve,
         "curve_2d": rfdsm.learning_curve("relu", 0.2, [[1.0], [2.0]], [[0.5, 1.0, 4.0]]),
-        "phase": rfdsm.phase_diagram("tanh", 0.1, math.inf, 1e-3, np.geomspace(0.1, 10, 3), np.geomspace(0.1, 10, 4)),
+        "phase": rfdsm.phase_diagram("tanh", 0.1, m=math.inf, lam=1e-3, psi_n=np.geomspace(0.1, 10, 3),
+                                     psi_p=np.geomspace(0.1, 10, 4)),
         "simulation": rfdsm.simulate("relu", 0.3, 30, 1.0, 1.5, m=2, seeds=3),
         "simulation_one_draw": rfdsm.simulate("tanh", 0.3, 30, 1.0, 1.5, seeds=1),
         "comparison": rfdsm.compare("tanh", 0.3, 1.0, [0.5, 2.0], sizes=(20, 30), seeds=2),

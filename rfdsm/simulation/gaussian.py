@@ -156,7 +156,8 @@ def _points(mu, sigma):
 @njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the node sums vectorise (reassociation, nothing else)
 def _project(mu, sigma, values, order, square_order):
     """``c_j/√j! = Σ w ρ He_j(g)/√j!`` for ``j ≤ order`` and ``e_r/√r! = Σ w ρ² He_r(g)/√r!`` for ``r ≤ square_order``
-    (normalised recursion ``h_{j+1} = (g h_j − √j h_{j−1})/√(j+1)``), shapes ``(order+1, c, p)``, ``(square_order+1, c, p)``."""
+    (normalised recursion ``h_{j+1} = (g h_j − √j h_{j−1})/√(j+1)``); shapes ``(order+1, c, p)`` and
+    ``(square_order+1, c, p)``."""
     c, p = mu.shape
     N = _GL_X.size
     top = max(order, square_order)
@@ -222,7 +223,10 @@ def _shift(table, squares, weights, square_weights, mu, sigma, lowest, coefficie
             u[i] = scaled - STEP * g
             node[i] = min(max(int(g) - lowest[k], 0), table.shape[2] - 1)
         for j in range(-1, orders):  # j = −1: the second moment
-            rows, w, out = (squares[k], square_weights, second[k]) if j < 0 else (table[k, j:], weights[j], coefficients[j, k])
+            if j < 0:
+                rows, w, out = squares[k], square_weights, second[k]
+            else:
+                rows, w, out = table[k, j:], weights[j], coefficients[j, k]
             row, factor = rows[terms - 1], w[terms - 1]
             for i in range(n):
                 out[i] = row[node[i]] * factor

@@ -51,7 +51,8 @@ def generator(seed: int, index: int, d: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index, d)))
 
 
-def draw(rng: np.random.Generator, d: int, n: int, p: int, m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def draw(rng: np.random.Generator, d: int, n: int, p: int, m: float
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``W`` (p×d), the data ``X`` (n×d) and the noises ``Z`` (n×m×d; ``None`` for ``m = ∞``), in this order."""
     W = rng.standard_normal((p, d))
     X = rng.standard_normal((n, d))
