@@ -81,7 +81,7 @@ def test_dask_cluster_gives_the_serial_numbers():
     distributed = pytest.importorskip("distributed")
     arguments = dict(activation="tanh", t=0.3, psi_n=1.0, psi_p=[0.5, 2.0], m=math.inf, sizes=(20, 30), seeds=3)
     serial = compare(**arguments)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
             remote = compare(**arguments, client=client)
             assert len(client.scheduler_info()["workers"]) == 2

@@ -18,8 +18,9 @@ means ``μ_k = a w_k·x/√d`` and covariance ``h Q``, so with ``σ_k = √(h q_
 Truncation: by Cauchy–Schwarz the tail of a Mehler sum after ``j = J`` is at most
 ``|γ|^{J+1} √(E ρ_k² E ρ_l²)``; ``J`` is the least order with ``γ_max^{J+1} ≤ MEHLER_TOL`` for the largest
 off-diagonal ``|γ|`` of the draw (``γ_max = O(√(log p / d))``), so every entry is exact to ``MEHLER_TOL`` relative.
-Most pairs need far fewer orders (``|γ| ~ 1/√d``): the shifted Mehler sum takes the low orders for every pair by SYRK
-and the high ones only for the pairs whose own ``|γ_kl|`` needs them (``mehler_sum``).
+Most pairs need far fewer orders (``|γ| ~ 1/√d``, and for smooth activations the coefficients left after order ``J``
+are small): the shifted Mehler sum takes the low orders for every pair by SYRK and the high ones only for the pairs
+whose own ``|γ_kl|`` and tails need them (``mehler_sum``).
 
 The coefficients ``c_j(μ, σ)`` are integrals against the Gaussian weight done by Gauss–Legendre on two panels of
 ``[−L, L]`` in ``g``, split where ``μ + σ g = 0``: every activation of the project is analytic away from 0 (ReLU, |x|,
@@ -61,6 +62,9 @@ TAYLOR_TOL = 1e-13
 #: How many multiply-adds of the pairwise dot products of ``mehler_sum`` cost as much as one of a SYRK (measured ≈ 8
 #: on two cores): it sets how many orders go to SYRK.
 SYRK_ADVANTAGE = 8.0
+#: Added to every computed relative tail ``r_J`` of ``mehler_sum``: the tails are differences of numbers exact to about
+#: 1e-13 (quadrature, Taylor shifts) over tens of orders, and the bound must stay an upper bound.
+TAIL_MARGIN = 1e-11
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(PANEL_NODES)
 
@@ -279,62 +283,72 @@ def shifted_hermite(rho, mu: np.ndarray, sigma: np.ndarray, order: int) -> tuple
 
 
 @njit(cache=True)
-def _pair_orders(gamma, top):
-    """How many pairs ``k < l`` need exactly ``J`` orders (``J_kl``: least ``J ≥ 1`` with ``|γ_kl|^{J+1} ≤ MEHLER_TOL``,
-    at most ``top``), for ``J = 0 … top``."""
+def _pair_order(size, roots, k, l, top):
+    """``J_kl``: the least ``J ≥ 1`` with ``|γ_kl|^{J+1} roots[J, k] roots[J, l] ≤ MEHLER_TOL``, at most ``top``."""
+    power = size * size
+    for J in range(1, top):
+        if power * roots[J, k] * roots[J, l] <= MEHLER_TOL:
+            return J
+        power *= size
+    return top
+
+
+@njit(cache=True)
+def _pair_orders(gamma, roots, top):
+    """How many pairs ``k < l`` need exactly ``J`` orders (``_pair_order``), for ``J = 0 … top``."""
     counts = np.zeros(top + 1, dtype=np.int64)
-    log_tol = math.log(MEHLER_TOL)
     for l in range(gamma.shape[0]):
         for k in range(l):
-            size = abs(gamma[k, l])
-            J = 1 if size == 0.0 else min(top, max(1, math.ceil(log_tol / math.log(size)) - 1))
-            counts[J] += 1
+            counts[_pair_order(abs(gamma[k, l]), roots, k, l, top)] += 1
     return counts
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the dot products vectorise
-def _sparse_orders(coefficients, gamma, dense, total):
-    """``total[k, l] += Σ_{dense < j, |γ_kl|^j > MEHLER_TOL} γ_kl^j ⟨c_j[k], c_j[l]⟩/n`` for ``k < l``: the orders past
-    ``dense`` that the pair's own ``|γ_kl|`` needs (``coefficients`` is ``(orders, p, n)``)."""
+def _sparse_orders(coefficients, gamma, roots, dense, total):
+    """``total[k, l] += Σ_{dense < j ≤ J_kl} γ_kl^j ⟨c_j[k], c_j[l]⟩/n`` for ``k < l``: the orders past ``dense`` that
+    the pair needs (``_pair_order``; ``coefficients`` is ``(orders, p, n)``)."""
     orders, p, n = coefficients.shape
-    smallest = MEHLER_TOL ** (1.0 / (dense + 1))  # |γ| ≤ smallest: the pair needs no order past dense
     for l in prange(p):
         for k in range(l):
             size = abs(gamma[k, l])
-            if size <= smallest:
-                continue
-            power = size ** (dense + 1)
-            j = dense + 1
-            while j < orders and power > MEHLER_TOL:
+            if size ** (dense + 1) * roots[dense, k] * roots[dense, l] <= MEHLER_TOL:
+                continue  # the common case, decided without the loop of _pair_order
+            for j in range(dense + 1, _pair_order(size, roots, k, l, orders - 1) + 1):
                 dot = 0.0
                 for i in range(n):
                     dot += coefficients[j, k, i] * coefficients[j, l, i]
                 total[k, l] += gamma[k, l] ** j * dot / n
-                power *= size
-                j += 1
 
 
 def mehler_sum(coefficients: np.ndarray, gamma: np.ndarray, diagonal: np.ndarray) -> np.ndarray:
-    """Upper triangle of ``(1/n) Σ_i Σ_{j ≤ J_kl} Γ^{∘j} ∘ (C_j[:, i] C_j[:, i]ᵀ)`` with diagonal ``diagonal``;
-    ``coefficients[j, k, i] = c_j(·)/√j!`` for feature ``k`` and data point ``i``, ``J_kl`` the pair's own order.
+    """Upper triangle of ``(1/n) Σ_i Σ_{j ≤ J_kl} Γ^{∘j} ∘ (C_j[:, i] C_j[:, i]ᵀ)`` with diagonal ``diagonal``
+    (``E_k = (1/n) Σ_i E ρ(μ_ki + σ_k g)²``); ``coefficients[j, k, i] = c_j(·)/√j!`` for feature ``k`` and point ``i``.
+
+    Each pair stops at its own order ``J_kl``, the least with ``|γ_kl|^{J+1} √(r_J(k) r_J(l)) ≤ MEHLER_TOL``, where
+    ``r_J(k) = (E_k − Σ_{j≤J} (1/n) Σ_i ĉ_j(k, i)²)/E_k + TAIL_MARGIN`` bounds the share of ``E_k`` left in the orders
+    past ``J``: by Cauchy–Schwarz over orders and points, the truncated tail is then at most ``MEHLER_TOL √(E_k E_l)``,
+    the accuracy of the module docstring. For smooth activations the coefficients decay fast and most pairs stop
+    orders earlier than ``|γ_kl|^{J+1} ≤ MEHLER_TOL`` alone would allow.
 
     Orders ``j ≤ J₀`` for every pair by Horner in ``Γ`` from ``J₀`` down, ``T ← T ∘ Γ + (1/n) C_j C_jᵀ``: one SYRK
     accumulating into ``T`` in place (``beta = 1``) and one NumPy product per order (single-threaded on purpose: a
     Numba parallel loop between the SYRKs waits on OpenBLAS's spinning threads, several times its own cost on two
-    cores). Orders ``J₀ < j ≤ J_kl`` by dot products for the few pairs with a large ``|γ_kl|``. ``J₀`` minimises the
-    cost of the two, counted in multiply-adds with SYRK's ``SYRK_ADVANTAGE``.
+    cores). Orders ``J₀ < j ≤ J_kl`` by dot products for the few pairs that need them. ``J₀`` minimises the cost of
+    the two, counted in multiply-adds with SYRK's ``SYRK_ADVANTAGE``.
     """
     orders, p, n = coefficients.shape
-    counts = _pair_orders(gamma, orders - 1)
+    powers = np.einsum("jki,jki->jk", coefficients, coefficients) / n
+    tails = np.maximum(diagonal - np.cumsum(powers, axis=0), 0.0) / diagonal + TAIL_MARGIN
+    roots = np.ascontiguousarray(np.sqrt(np.minimum(tails, 1.0)))
+    counts = _pair_orders(gamma, roots, orders - 1)
     levels = np.arange(orders)
     sparse = np.array([np.sum(counts * np.maximum(levels - J, 0)) for J in levels])
-    dense = int(np.argmin((levels + 1) * (p * (p + 1) / 2) / SYRK_ADVANTAGE + sparse))
-    dense = max(dense, 1)
+    dense = max(1, int(np.argmin((levels + 1) * (p * (p + 1) / 2) / SYRK_ADVANTAGE + sparse)))
     total = dsyrk(1.0 / n, coefficients[dense].T, trans=1)  # (p × n) rows seen by BLAS as an n × p Fortran matrix
     for c in coefficients[dense - 1 :: -1]:
         total *= gamma
         total = dsyrk(1.0 / n, c.T, beta=1.0, c=total, trans=1, overwrite_c=True)
     if dense < orders - 1:
-        _sparse_orders(coefficients, gamma, dense, total)
+        _sparse_orders(coefficients, gamma, roots, dense, total)
     np.fill_diagonal(total, diagonal)
     return total
