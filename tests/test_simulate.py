@@ -13,7 +13,14 @@ from rfdsm.activations import load
 from rfdsm.compare import compare, extrapolate
 from rfdsm.simulation import simulate
 from rfdsm.simulation.errors import population_errors
-from rfdsm.simulation.gaussian import correlations, feature_kernel, mehler_order, mehler_sum, shifted_hermite
+from rfdsm.simulation.gaussian import (
+    MEHLER_TOL,
+    correlations,
+    feature_kernel,
+    mehler_order,
+    mehler_sum,
+    shifted_hermite,
+)
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments, train_errors
 from rfdsm.curves import learning_curve as learning_curve_api
 from rfdsm.generation import generate
@@ -72,6 +79,26 @@ def test_feature_kernel_paths_agree():
     coefficients, second = shifted_hermite(relu.rho, np.zeros((80, 1)), np.sqrt(q), mehler_order(gamma))
     K = feature_kernel(relu, q, gamma, relu.row_moments(q)[2])
     assert np.max(np.abs(mehler_sum(coefficients, gamma, second[:, 0]) - K)) < 1e-9
+
+
+@pytest.mark.parametrize("activation, t", [("tanh", 0.01), ("tanh", 1.0), ("relu", 0.3), ("sign", 0.3)])
+def test_shifted_mehler_sum_stops_each_pair_within_tolerance(activation, t):
+    """Per-pair orders (from |γ| and the coefficient tails) against every order up to the global one plus 6 for every
+    pair: every entry within MEHLER_TOL √(E_k E_l) (ReLU, sign: slowly decaying tails; tanh: fast)."""
+    rng = np.random.default_rng(6)
+    d, n, p = 60, 90, 120
+    W, X = rng.standard_normal((p, d)), rng.standard_normal((n, d))
+    q, gamma = correlations(W)
+    sigma, mu = np.sqrt(-math.expm1(-2 * t) * q), math.exp(-t) * W @ X.T / math.sqrt(d)
+    order = mehler_order(gamma)
+    coefficients, second = shifted_hermite(load(activation).rho, mu, sigma, order + 6)
+    full = np.triu(gamma) ** np.arange(order + 7)[:, None, None]
+    reference = np.einsum("jkl,jki,jli->kl", full, coefficients, coefficients) / n
+    coefficients, second = shifted_hermite(load(activation).rho, mu, sigma, order)
+    U = mehler_sum(coefficients, gamma, second.mean(axis=1))
+    scale = np.sqrt(np.outer(np.diag(U), np.diag(U)))
+    upper = np.triu_indices(p, 1)
+    assert np.max(np.abs(U - reference)[upper] / scale[upper]) < MEHLER_TOL
 
 
 def _trained(activation, d=50, n=50, p=100, m=2, seed=3):
