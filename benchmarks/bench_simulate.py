@@ -1,7 +1,7 @@
 """Time of one simulated draw against the bare BLAS/LAPACK work it needs.
 
     python benchmarks/bench_simulate.py [--d 500] [--psi 2] [--m 1 inf] [--activation tanh relu] [--repeats 15]
-                                        [--threads N]
+                                        [--threads N] [--clock wall|cpu]
 
 At ``d``, ``n = p = ψ d``, each ``m`` (``inf``: the exact average over the noises): the simulation of one draw
 (``U``, ``V``, Cholesky solve, train errors, exact test/score errors) next to the floor named by the issue — the
@@ -11,7 +11,8 @@ memory layouts the simulation uses (alternating NumPy's and SciPy's OpenBLAS poo
 times everything once (round-robin) and the ratios are taken repeat by repeat: median and quartiles over
 ``--repeats``. The draw of the random inputs is excluded. ``--threads N`` limits BLAS (threadpoolctl) and Numba to
 ``N`` threads: on a machine shared with other jobs, one thread gives ratios that parallel runs, whose threads wait on
-each other whenever one is descheduled, do not.
+each other whenever one is descheduled, do not; with ``--clock cpu`` (process time) the other jobs' share of the
+cores drops out too.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from rfdsm.activations import load  # noqa: E402
 from rfdsm.simulation.run import draw, one_draw  # noqa: E402
 
 
-def seconds(function) -> float:
-    start = time.perf_counter()
+def seconds(function, clock) -> float:
+    start = clock()
     function()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def main(argv=None) -> None:
@@ -48,6 +49,8 @@ def main(argv=None) -> None:
     parser.add_argument("--activation", nargs="+", default=["tanh", "relu"])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=None, help="BLAS and Numba threads (default: all)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall time, or the process's CPU time (meaningful with --threads 1)")
     args = parser.parse_args(argv)
     if args.threads:
         threadpool_limits(args.threads)
@@ -58,13 +61,14 @@ def main(argv=None) -> None:
     W, X, Z = draw(np.random.default_rng(0), d, n, p, 1)
     Y = math.exp(-t) * X + math.sqrt(-math.expm1(-2 * t)) * Z[:, 0]
     F = np.tanh(W @ Y.T / math.sqrt(d))
-    C = F @ F.T / n + lam * np.eye(p)
-    V = F @ Z[:, 0] / n
+    C = np.asfortranarray(F @ F.T / n + lam * np.eye(p))  # Fortran order, factorised in place: as fit does
+    V = np.asfortranarray(F @ Z[:, 0] / n)
     S = np.asfortranarray(np.linalg.solve(C, V))
     F = np.asfortranarray(F)
     blas = {
         "feature GEMM W Yᵀ": lambda: dgemm(1.0, W.T, Y.T, trans_a=1),
-        "Cholesky + solve": lambda: cho_solve(cho_factor(C, check_finite=False), V, check_finite=False),
+        "Cholesky + solve": lambda: cho_solve(cho_factor(C.copy(order="F"), overwrite_a=True, check_finite=False), V,
+                                              check_finite=False),
         "SYRK F Fᵀ": lambda: dsyrk(1.0 / n, F),
         "GEMM F Z": lambda: dgemm(1.0 / n, F, Z[:, 0].T, trans_b=1),
         "SYRK W Wᵀ": lambda: dsyrk(1.0 / d, W.T, trans=1),
@@ -82,10 +86,11 @@ def main(argv=None) -> None:
     timing = {name: np.empty(args.repeats) for name in works}
     for r in range(args.repeats):
         for name, work in works.items():
-            timing[name][r] = seconds(work)
+            timing[name][r] = seconds(work, time.process_time if args.clock == "cpu" else time.perf_counter)
     floor = timing["feature GEMM W Yᵀ"] + timing["Cholesky + solve"]
     every = sum(timing[name] for name in blas)
-    print(f"d = {d}, n = p = {p}, threads: {args.threads or 'all'} (medians of {args.repeats} round-robin repeats)")
+    print(f"d = {d}, n = p = {p}, threads: {args.threads or 'all'}, {args.clock} clock "
+          f"(medians of {args.repeats} round-robin repeats)")
     for name in blas:
         print(f"  {name:<20} {np.median(timing[name]) * 1e3:8.1f} ms")
     print(f"  floor (feature GEMM + Cholesky solve): {np.median(floor) * 1e3:.1f} ms; "

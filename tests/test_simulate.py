@@ -18,8 +18,9 @@ from rfdsm.simulation.gaussian import (
     correlations,
     feature_kernel,
     mehler_order,
+    ShiftedHermite,
     mehler_sum,
-    shifted_hermite,
+    needed_coefficients,
 )
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments, train_errors
 from rfdsm.curves import learning_curve as learning_curve_api
@@ -41,6 +42,12 @@ def _relu_hermite(mu, sigma, order):
     c = [mu * norm.cdf(-g) + sigma * norm.pdf(g), sigma * norm.cdf(-g)]
     c += [sigma * norm.pdf(g) * he[j - 2] for j in range(2, order + 1)]
     return np.array(c) / np.sqrt([float(math.factorial(j)) for j in range(order + 1)])
+
+
+def shifted_hermite(rho, mu, sigma, order):
+    """Every order ``≤ order`` of ``ShiftedHermite`` and the second moments."""
+    shifted = ShiftedHermite(rho, mu, sigma, order)
+    return shifted.coefficients(0, order), shifted.second()
 
 
 def test_shifted_hermite_coefficients_are_exact():
@@ -83,8 +90,9 @@ def test_feature_kernel_paths_agree():
 
 @pytest.mark.parametrize("activation, t", [("tanh", 0.01), ("tanh", 1.0), ("relu", 0.3), ("sign", 0.3)])
 def test_shifted_mehler_sum_stops_each_pair_within_tolerance(activation, t):
-    """Per-pair orders (from |γ| and the coefficient tails) against every order up to the global one plus 6 for every
-    pair: every entry within MEHLER_TOL √(E_k E_l) (ReLU, sign: slowly decaying tails; tanh: fast)."""
+    """Per-pair orders (from |γ| and the coefficient tails; only the orders some pair needs are computed) against every
+    order up to the global one plus 6 for every pair: every entry within MEHLER_TOL √(E_k E_l) (ReLU, sign: slowly
+    decaying tails; tanh: fast)."""
     rng = np.random.default_rng(6)
     d, n, p = 60, 90, 120
     W, X = rng.standard_normal((p, d)), rng.standard_normal((n, d))
@@ -94,8 +102,8 @@ def test_shifted_mehler_sum_stops_each_pair_within_tolerance(activation, t):
     coefficients, second = shifted_hermite(load(activation).rho, mu, sigma, order + 6)
     full = np.triu(gamma) ** np.arange(order + 7)[:, None, None]
     reference = np.einsum("jkl,jki,jli->kl", full, coefficients, coefficients) / n
-    coefficients, second = shifted_hermite(load(activation).rho, mu, sigma, order)
-    U = mehler_sum(coefficients, gamma, second.mean(axis=1))
+    coefficients, diagonal = needed_coefficients(ShiftedHermite(load(activation).rho, mu, sigma, order), gamma)
+    U = mehler_sum(coefficients, gamma, diagonal)
     scale = np.sqrt(np.outer(np.diag(U), np.diag(U)))
     upper = np.triu_indices(p, 1)
     assert np.max(np.abs(U - reference)[upper] / scale[upper]) < MEHLER_TOL

@@ -29,7 +29,7 @@ keeps every panel at most ``L`` long. With 32 nodes on each of the 3 panels and 
 coefficients match their closed form to 5e-14 for ``j ≤ 15`` and 2e-11 for ``j ≤ 30`` (where ``γ^j`` makes them
 irrelevant), and the tanh ones the generated module's to 3e-12; see ``tests/test_simulate.py``. The quadrature runs
 only on a grid of nodes in ``μ``; every data point gets its coefficients from the nearest node by an exact Taylor
-shift (``shifted_hermite``), a few FMAs per order instead of 96 activations and their Hermite recursion.
+shift (``ShiftedHermite``), a few FMAs per order instead of 96 activations and their Hermite recursion.
 
 The symmetric p×p matrices (``Γ``, ``K``, the Mehler sums) are held as their upper triangle (Fortran order, zero below
 the diagonal), as SYRK writes them and the Cholesky reads them: every consumer reads that triangle only.
@@ -38,6 +38,7 @@ the diagonal), as SYRK writes them and the Cholesky reads them: every consumer r
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 from numba import njit, prange
@@ -56,7 +57,7 @@ PANEL_NODES = 32
 #: Nodes per block when building the quadrature grids (bounds the memory to block × p × PANELS PANEL_NODES).
 BLOCK = 32
 #: Spacing of the Taylor nodes in units of σ (offsets |u| ≤ STEP/2), and the truncation of the Taylor shifts relative
-#: to ‖ρ‖ (see ``shifted_hermite``).
+#: to ‖ρ‖ (see ``ShiftedHermite``).
 STEP = 0.25
 TAYLOR_TOL = 1e-13
 #: How many multiply-adds of the pairwise dot products of ``mehler_sum`` cost as much as one of a SYRK (measured ≈ 8
@@ -65,6 +66,8 @@ SYRK_ADVANTAGE = 8.0
 #: Added to every computed relative tail ``r_J`` of ``mehler_sum``: the tails are differences of numbers exact to about
 #: 1e-13 (quadrature, Taylor shifts) over tens of orders, and the bound must stay an upper bound.
 TAIL_MARGIN = 1e-11
+#: Orders computed before the tails are looked at (``needed_coefficients``).
+FIRST_ORDERS = 8
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(PANEL_NODES)
 
@@ -198,6 +201,7 @@ def _project(mu, sigma, values, order, square_order):
     return coefficients, squares
 
 
+@cache
 def taylor_terms(order: int) -> int:
     """Least ``R`` with ``Σ_{r≥R} (STEP/2)^r √((j+r)!/j!)/r! ≤ TAYLOR_TOL`` for every ``j ≤ order``: the bound, relative
     to ``‖ρ‖``, on the truncation of the Taylor shift (``|ĉ_j| ≤ ‖ρ‖`` by Cauchy–Schwarz)."""
@@ -211,39 +215,34 @@ def taylor_terms(order: int) -> int:
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
-def _shift(table, squares, weights, square_weights, mu, sigma, lowest, coefficients, second):
-    """``coefficients[j, k, i] = Σ_r table[k, j + r, g] weights[j, r] u^r`` and
-    ``second[k, i] = Σ_r squares[k, r, g] square_weights[r] u^r`` (Horner in ``u``) with the node
-    ``g = round(μ_ki/(STEP σ_k)) − lowest_k`` and the offset ``u = μ_ki/σ_k − STEP round(μ_ki/(STEP σ_k))``."""
+def _shift(table, weights, mu, sigma, lowest, first, out):
+    """``out[j − first, k, i] = Σ_r table[k, j + r, g] weights[j, r] u^r`` (Horner in ``u``) for ``j = first, …``, with
+    the node ``g = round(μ_ki/(STEP σ_k)) − lowest_k`` and the offset ``u = μ_ki/σ_k − STEP round(μ_ki/(STEP σ_k))``."""
     p, n = mu.shape
-    orders, terms = weights.shape
+    terms = weights.shape[1]
     for k in prange(p):
         # One feature at a time: its table stays in cache and the loops over the points vectorise.
         node = np.empty(n, dtype=np.int64)
         u = np.empty(n)
         for i in range(n):
             scaled = mu[k, i] / sigma[k]
-            g = np.rint(scaled / STEP)  # as in shifted_hermite; the clip only guards the table against a stray tie
+            g = np.rint(scaled / STEP)  # as in ShiftedHermite; the clip only guards the table against a stray tie
             u[i] = scaled - STEP * g
             node[i] = min(max(int(g) - lowest[k], 0), table.shape[2] - 1)
-        for j in range(-1, orders):  # j = −1: the second moment
-            if j < 0:
-                rows, w, out = squares[k], square_weights, second[k]
-            else:
-                rows, w, out = table[k, j:], weights[j], coefficients[j, k]
+        for j in range(first, first + out.shape[0]):
+            rows, w, values = table[k, j:], weights[j], out[j - first, k]
             row, factor = rows[terms - 1], w[terms - 1]
             for i in range(n):
-                out[i] = row[node[i]] * factor
+                values[i] = row[node[i]] * factor
             for r in range(terms - 2, -1, -1):
                 row, factor = rows[r], w[r]
                 for i in range(n):
-                    out[i] = out[i] * u[i] + row[node[i]] * factor
+                    values[i] = values[i] * u[i] + row[node[i]] * factor
 
 
-def shifted_hermite(rho, mu: np.ndarray, sigma: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """``ĉ_j(μ_ki, σ_k) = c_j(μ_ki, σ_k)/√j!`` for ``j ≤ order`` (shape ``(order+1, p, n)``) and
-    ``E ρ(μ_ki + σ_k g)²`` (``(p, n)``) for features ``k`` and points ``i`` (``mu`` is ``p × n``), by exact Taylor
-    shifts from a grid of quadrature nodes.
+class ShiftedHermite:
+    """``ĉ_j(μ_ki, σ_k) = c_j(μ_ki, σ_k)/√j!`` for ``j ≤ order`` and ``E ρ(μ_ki + σ_k g)²`` for features ``k`` and
+    points ``i`` (``mu`` is ``p × n``), by exact Taylor shifts from a grid of quadrature nodes.
 
     ``c_j(μ, σ) = σ^j ∂^j_μ E ρ(μ + σ g)``, so ``∂_μ c_j = c_{j+1}/σ`` and, with ``μ = μ₀ + u σ``,
 
@@ -254,32 +253,71 @@ def shifted_hermite(rho, mu: np.ndarray, sigma: np.ndarray, order: int) -> tuple
     ``|u| ≤ STEP/2``; there the quadrature gives ``ĉ`` up to ``order + R − 1`` and ``ê`` up to ``R − 1`` with
     ``R = taylor_terms(order)``. The quadrature runs at ``(range of μ)/(STEP σ)`` nodes per feature instead of at every
     one of the ``n`` points (about 40 instead of 2000 at t = 0.3, d = 1000, ψn = 2), and a point costs ``R`` FMAs
-    per order.
+    per order. ``coefficients`` computes the orders asked for, so a caller can stop early.
     """
-    mu = np.ascontiguousarray(mu)
-    sigma = np.asarray(sigma, dtype=float)
-    node = np.rint(mu / sigma[:, None] / STEP)
-    lowest = node.min(axis=1).astype(np.int64)
-    count = int((node.max(axis=1) - lowest).max()) + 1
-    nodes = (lowest + np.arange(count)[:, None]) * (STEP * sigma)  # count × p
-    terms = taylor_terms(order)
-    top = order + terms - 1
-    table = np.empty((top + 1, count, sigma.size))
-    squares = np.empty((terms, count, sigma.size))
-    for start in range(0, count, BLOCK):
-        block = np.ascontiguousarray(nodes[start : start + BLOCK])
-        values = _points(block, sigma)
-        rho(values, out=values)
-        table[:, start : start + BLOCK], squares[:, start : start + BLOCK] = _project(block, sigma, values, top,
-                                                                                      terms - 1)
-    j, r = np.arange(order + 1)[:, None], np.arange(terms)[None, :]
-    weights = np.exp(0.5 * (gammaln(j + r + 1) - gammaln(j + 1)) - gammaln(r + 1))
-    coefficients = np.empty((order + 1, *mu.shape))
-    second = np.empty(mu.shape)
-    # feature, order, node: the rows a feature reads are contiguous
-    _shift(np.ascontiguousarray(table.transpose(2, 0, 1)), np.ascontiguousarray(squares.transpose(2, 0, 1)), weights,
-           np.exp(-0.5 * gammaln(r[0] + 1.0)), mu, sigma, lowest, coefficients, second)
-    return coefficients, second
+
+    def __init__(self, rho, mu: np.ndarray, sigma: np.ndarray, order: int):
+        self.mu = np.ascontiguousarray(mu)
+        self.sigma = np.asarray(sigma, dtype=float)
+        self.order = order
+        node = np.rint(self.mu / self.sigma[:, None] / STEP)
+        self._lowest = node.min(axis=1).astype(np.int64)
+        count = int((node.max(axis=1) - self._lowest).max()) + 1
+        nodes = (self._lowest + np.arange(count)[:, None]) * (STEP * self.sigma)  # count × p
+        terms = taylor_terms(order)
+        top = order + terms - 1
+        table = np.empty((top + 1, count, self.sigma.size))
+        squares = np.empty((terms, count, self.sigma.size))
+        for start in range(0, count, BLOCK):
+            block = np.ascontiguousarray(nodes[start : start + BLOCK])
+            values = _points(block, self.sigma)
+            rho(values, out=values)
+            table[:, start : start + BLOCK], squares[:, start : start + BLOCK] = _project(block, self.sigma, values, top,
+                                                                                          terms - 1)
+        # feature, order, node: the rows a feature reads are contiguous
+        self._table = np.ascontiguousarray(table.transpose(2, 0, 1))
+        self._squares = np.ascontiguousarray(squares.transpose(2, 0, 1))
+        j, r = np.arange(order + 1)[:, None], np.arange(terms)[None, :]
+        self._weights = np.exp(0.5 * (gammaln(j + r + 1) - gammaln(j + 1)) - gammaln(r + 1))
+
+    def coefficients(self, first: int, last: int, out: np.ndarray | None = None) -> np.ndarray:
+        """``ĉ_j`` for ``first ≤ j ≤ last`` as ``out[j]`` (``out`` of shape ``(≥ last+1, p, n)``, made if not given)."""
+        out = np.empty((last + 1, *self.mu.shape)) if out is None else out
+        _shift(self._table, self._weights, self.mu, self.sigma, self._lowest, first, out[first : last + 1])
+        return out
+
+    def second(self) -> np.ndarray:
+        """``E ρ(μ_ki + σ_k g)²``, shape ``(p, n)``."""
+        weights = np.exp(-0.5 * gammaln(np.arange(self._squares.shape[1]) + 1.0))[None, :]
+        out = np.empty((1, *self.mu.shape))
+        _shift(self._squares, weights, self.mu, self.sigma, self._lowest, 0, out)
+        return out[0]
+
+
+def tail_roots(coefficients: np.ndarray, diagonal: np.ndarray) -> np.ndarray:
+    """``√r_J(k)`` for the orders ``J`` of ``coefficients`` (``(orders, p, n)``), with the relative tails
+    ``r_J(k) = (E_k − Σ_{j≤J} (1/n) Σ_i ĉ_j(k, i)²)/E_k + TAIL_MARGIN`` (at most 1) and ``E_k = diagonal[k]``."""
+    powers = np.einsum("jki,jki->jk", coefficients, coefficients) / coefficients.shape[2]
+    tails = np.maximum(diagonal - np.cumsum(powers, axis=0), 0.0) / diagonal + TAIL_MARGIN
+    return np.ascontiguousarray(np.sqrt(np.minimum(tails, 1.0)))
+
+
+def needed_coefficients(shifted: ShiftedHermite, gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The coefficients ``mehler_sum`` needs, ``(orders, p, n)``, and the diagonal ``E_k = (1/n) Σ_i E ρ²``.
+
+    The first ``FIRST_ORDERS`` orders, then up to the largest ``J_kl`` of any pair bounded with the tails known by then
+    (``r_J ≤ r_{J'}`` for ``J ≥ J'``): the orders no pair needs are never computed.
+    """
+    first = min(FIRST_ORDERS, shifted.order + 1) - 1
+    coefficients = np.empty((shifted.order + 1, *shifted.mu.shape))  # the pages of orders never computed stay untouched
+    shifted.coefficients(0, first, coefficients)
+    diagonal = shifted.second().mean(axis=1)
+    known = tail_roots(coefficients[: first + 1], diagonal)
+    bound = known[np.minimum(np.arange(shifted.order + 1), first)]  # r_J ≤ r_first past the known orders
+    last = int(np.flatnonzero(_pair_orders(gamma, bound, shifted.order))[-1]) if gamma.shape[0] > 1 else first
+    if last > first:
+        shifted.coefficients(first + 1, last, coefficients)
+    return coefficients[: max(first, last) + 1], diagonal
 
 
 @njit(cache=True)
@@ -325,8 +363,8 @@ def mehler_sum(coefficients: np.ndarray, gamma: np.ndarray, diagonal: np.ndarray
     (``E_k = (1/n) Σ_i E ρ(μ_ki + σ_k g)²``); ``coefficients[j, k, i] = c_j(·)/√j!`` for feature ``k`` and point ``i``.
 
     Each pair stops at its own order ``J_kl``, the least with ``|γ_kl|^{J+1} √(r_J(k) r_J(l)) ≤ MEHLER_TOL``, where
-    ``r_J(k) = (E_k − Σ_{j≤J} (1/n) Σ_i ĉ_j(k, i)²)/E_k + TAIL_MARGIN`` bounds the share of ``E_k`` left in the orders
-    past ``J``: by Cauchy–Schwarz over orders and points, the truncated tail is then at most ``MEHLER_TOL √(E_k E_l)``,
+    ``r_J(k) = (E_k − Σ_{j≤J} (1/n) Σ_i ĉ_j(k, i)²)/E_k + TAIL_MARGIN`` (``tail_roots``) bounds the share of ``E_k``
+    left in the orders past ``J``: by Cauchy–Schwarz over orders and points, the truncated tail is then at most ``MEHLER_TOL √(E_k E_l)``,
     the accuracy of the module docstring. For smooth activations the coefficients decay fast and most pairs stop
     orders earlier than ``|γ_kl|^{J+1} ≤ MEHLER_TOL`` alone would allow.
 
@@ -337,9 +375,7 @@ def mehler_sum(coefficients: np.ndarray, gamma: np.ndarray, diagonal: np.ndarray
     the two, counted in multiply-adds with SYRK's ``SYRK_ADVANTAGE``.
     """
     orders, p, n = coefficients.shape
-    powers = np.einsum("jki,jki->jk", coefficients, coefficients) / n
-    tails = np.maximum(diagonal - np.cumsum(powers, axis=0), 0.0) / diagonal + TAIL_MARGIN
-    roots = np.ascontiguousarray(np.sqrt(np.minimum(tails, 1.0)))
+    roots = tail_roots(coefficients, diagonal)
     counts = _pair_orders(gamma, roots, orders - 1)
     levels = np.arange(orders)
     sparse = np.array([np.sum(counts * np.maximum(levels - J, 0)) for J in levels])
