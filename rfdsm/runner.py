@@ -1,10 +1,12 @@
 """The grid runner ``sweep``: simulations over a grid of parameters, here in order or on a Dask cluster, resumable.
 
 Every draw of every point is one task, ``draw_errors(point, seed, index)`` (rfdsm/simulation/run.py), pure and keyed by
-``(seed, index, d)``: the numbers do not depend on where or in which order the tasks run. Finished draws come back as
-records (a dict: the point, the seed, the draw index and the four errors) and, with ``records=PATH``, are appended to
-that JSON-lines file as they arrive; a rerun with the same file runs only the draws that are not in it, so a sweep that
-was stopped keeps what finished. Aggregation over the draws is done afterwards, on the records.
+``(seed, index, d)``: the numbers do not depend on where or in which order the tasks run (bit for bit with the same
+number of BLAS threads; with another number they agree to round-off, as OpenBLAS's threaded GEMM and Cholesky sum in
+another order). Finished draws come back as records (a dict: the point, the seed, the draw index and the four errors)
+and, with ``records=PATH``, are appended to that JSON-lines file as they arrive; a rerun with the same file runs only
+the draws that are not in it, so a sweep that was stopped keeps what finished. Aggregation over the draws is done
+afterwards, on the records.
 
 With a ``dask.distributed.Client`` the tasks are mapped on its workers (``pip install -e ".[dask]"``). Each task limits
 BLAS (threadpoolctl) and Numba to its share of its machine's cores — the cores divided by the task slots that the
