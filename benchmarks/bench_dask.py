@@ -1,6 +1,6 @@
 """Speed-up of a reduced agreement study on a local Dask cluster: 2 worker processes against 1.
 
-    python benchmarks/bench_dask.py [--repeats 3] [--seeds 4] [--sizes 100 200 300]
+    python benchmarks/bench_dask.py [--repeats 3] [--seeds 10] [--sizes 100 200 300 400]
 
 The study is ``rfdsm.compare("tanh", t=0.3, ψn=1, ψp = 0.5, 1, 2, 4)`` at m = 1 and m = ∞ (about a minute in order on
 two idle cores). It runs in order in this process, with BLAS and Numba on every core and on one, on
@@ -41,8 +41,8 @@ def study(sizes, seeds, client) -> list:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seeds", type=int, default=4)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300, 400])
     args = parser.parse_args(argv)
     study([20, 30], 2, None)  # load the compiled functions here too
     clusters = {workers: local_cluster(workers) for workers in (1, 2)}

@@ -202,24 +202,24 @@ def _project(mu, sigma, values, order, square_order):
 
 
 @cache
-def taylor_terms(order: int) -> int:
-    """Least ``R`` with ``Σ_{r≥R} (STEP/2)^r √((j+r)!/j!)/r! ≤ TAYLOR_TOL`` for every ``j ≤ order``: the bound, relative
-    to ``‖ρ‖``, on the truncation of the Taylor shift (``|ĉ_j| ≤ ‖ρ‖`` by Cauchy–Schwarz)."""
+def taylor_terms(j: int) -> int:
+    """Least ``R`` with ``Σ_{r≥R} (STEP/2)^r √((j+r)!/j!)/r! ≤ TAYLOR_TOL``: the bound, relative to ``‖ρ‖``, on the
+    truncation of the Taylor shift of order ``j`` (``|ĉ_j| ≤ ‖ρ‖`` by Cauchy–Schwarz); 11 at ``j = 0``, 14 at 15."""
     u = 0.5 * STEP
 
-    def tail(j, R):
+    def tail(R):
         return sum(math.exp(r * math.log(u) + 0.5 * (math.lgamma(j + r + 1) - math.lgamma(j + 1)) - math.lgamma(r + 1))
                    for r in range(R, R + 200))
 
-    return next(R for R in range(1, 200) if tail(order, R) <= TAYLOR_TOL)  # the tail grows with j
+    return next(R for R in range(1, 200) if tail(R) <= TAYLOR_TOL)
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
-def _shift(table, weights, mu, sigma, lowest, first, out):
-    """``out[j − first, k, i] = Σ_r table[k, j + r, g] weights[j, r] u^r`` (Horner in ``u``) for ``j = first, …``, with
-    the node ``g = round(μ_ki/(STEP σ_k)) − lowest_k`` and the offset ``u = μ_ki/σ_k − STEP round(μ_ki/(STEP σ_k))``."""
+def _shift(table, weights, terms, mu, sigma, lowest, first, out):
+    """``out[j − first, k, i] = Σ_{r < terms[j]} table[k, j + r, g] weights[j, r] u^r`` (Horner in ``u``) for
+    ``j = first, …``, with the node ``g = round(μ_ki/(STEP σ_k)) − lowest_k`` and the offset
+    ``u = μ_ki/σ_k − STEP round(μ_ki/(STEP σ_k))``."""
     p, n = mu.shape
-    terms = weights.shape[1]
     for k in prange(p):
         # One feature at a time: its table stays in cache and the loops over the points vectorise.
         node = np.empty(n, dtype=np.int64)
@@ -231,10 +231,10 @@ def _shift(table, weights, mu, sigma, lowest, first, out):
             node[i] = min(max(int(g) - lowest[k], 0), table.shape[2] - 1)
         for j in range(first, first + out.shape[0]):
             rows, w, values = table[k, j:], weights[j], out[j - first, k]
-            row, factor = rows[terms - 1], w[terms - 1]
+            row, factor = rows[terms[j] - 1], w[terms[j] - 1]
             for i in range(n):
                 values[i] = row[node[i]] * factor
-            for r in range(terms - 2, -1, -1):
+            for r in range(terms[j] - 2, -1, -1):
                 row, factor = rows[r], w[r]
                 for i in range(n):
                     values[i] = values[i] * u[i] + row[node[i]] * factor
@@ -250,8 +250,8 @@ class ShiftedHermite:
 
     with ``ê_r = E[ρ(μ₀ + σ g)² He_r(g)]/√r!``. Both series converge for every ``u`` (``E ρ(μ + σ g)`` is entire in
     ``μ`` for ``σ > 0``, kinks and jumps included). The nodes are ``μ₀ = STEP σ_k · g`` (integer ``g``), so
-    ``|u| ≤ STEP/2``; there the quadrature gives ``ĉ`` up to ``order + R − 1`` and ``ê`` up to ``R − 1`` with
-    ``R = taylor_terms(order)``. The quadrature runs at ``(range of μ)/(STEP σ)`` nodes per feature instead of at every
+    ``|u| ≤ STEP/2``; there the quadrature gives ``ĉ`` up to ``order + taylor_terms(order) − 1`` and ``ê`` up to
+    ``taylor_terms(0) − 1``, and order ``j`` takes ``taylor_terms(j)`` terms. The quadrature runs at ``(range of μ)/(STEP σ)`` nodes per feature instead of at every
     one of the ``n`` points (about 40 instead of 2000 at t = 0.3, d = 1000, ψn = 2), and a point costs ``R`` FMAs
     per order. ``coefficients`` computes the orders asked for, so a caller can stop early.
     """
@@ -264,33 +264,34 @@ class ShiftedHermite:
         self._lowest = node.min(axis=1).astype(np.int64)
         count = int((node.max(axis=1) - self._lowest).max()) + 1
         nodes = (self._lowest + np.arange(count)[:, None]) * (STEP * self.sigma)  # count × p
-        terms = taylor_terms(order)
-        top = order + terms - 1
+        self._terms = np.array([taylor_terms(j) for j in range(order + 1)])
+        top, square_top = order + self._terms[-1] - 1, taylor_terms(0) - 1  # the terms needed grow with the order
         table = np.empty((top + 1, count, self.sigma.size))
-        squares = np.empty((terms, count, self.sigma.size))
+        squares = np.empty((square_top + 1, count, self.sigma.size))
         for start in range(0, count, BLOCK):
             block = np.ascontiguousarray(nodes[start : start + BLOCK])
             values = _points(block, self.sigma)
             rho(values, out=values)
             table[:, start : start + BLOCK], squares[:, start : start + BLOCK] = _project(block, self.sigma, values, top,
-                                                                                          terms - 1)
+                                                                                          square_top)
         # feature, order, node: the rows a feature reads are contiguous
         self._table = np.ascontiguousarray(table.transpose(2, 0, 1))
         self._squares = np.ascontiguousarray(squares.transpose(2, 0, 1))
-        j, r = np.arange(order + 1)[:, None], np.arange(terms)[None, :]
+        j, r = np.arange(order + 1)[:, None], np.arange(self._terms[-1])[None, :]
         self._weights = np.exp(0.5 * (gammaln(j + r + 1) - gammaln(j + 1)) - gammaln(r + 1))
 
     def coefficients(self, first: int, last: int, out: np.ndarray | None = None) -> np.ndarray:
         """``ĉ_j`` for ``first ≤ j ≤ last`` as ``out[j]`` (``out`` of shape ``(≥ last+1, p, n)``, made if not given)."""
         out = np.empty((last + 1, *self.mu.shape)) if out is None else out
-        _shift(self._table, self._weights, self.mu, self.sigma, self._lowest, first, out[first : last + 1])
+        _shift(self._table, self._weights, self._terms, self.mu, self.sigma, self._lowest, first, out[first : last + 1])
         return out
 
     def second(self) -> np.ndarray:
         """``E ρ(μ_ki + σ_k g)²``, shape ``(p, n)``."""
-        weights = np.exp(-0.5 * gammaln(np.arange(self._squares.shape[1]) + 1.0))[None, :]
+        terms = self._squares.shape[1]
+        weights = np.exp(-0.5 * gammaln(np.arange(terms) + 1.0))[None, :]
         out = np.empty((1, *self.mu.shape))
-        _shift(self._squares, weights, self.mu, self.sigma, self._lowest, 0, out)
+        _shift(self._squares, weights, np.array([terms]), self.mu, self.sigma, self._lowest, 0, out)
         return out[0]
 
 
