@@ -2,14 +2,19 @@
 simulations that check them. See README.md."""
 
 from rfdsm import distance, divergences, linear
-from rfdsm.compare import compare
 from rfdsm.activation_constants import Constants, constants
+from rfdsm.compare import Comparison, compare
 from rfdsm.curves import LearningCurve, PhaseDiagram, learning_curve, phase_diagram
-from rfdsm.generation import generate
+from rfdsm.generation import Generation, generate
+from rfdsm.results import load, package_version
 from rfdsm.simulation import Simulation, simulate
 from rfdsm.solver import ConvergenceError
+from rfdsm.runner import Sweep, sweep
+
+__version__ = package_version()
 
 __all__ = [
-    "Constants", "ConvergenceError", "LearningCurve", "PhaseDiagram", "Simulation", "compare", "constants",
-    "distance", "divergences", "generate", "learning_curve", "linear", "phase_diagram", "simulate",
+    "Comparison", "Constants", "ConvergenceError", "Generation", "LearningCurve", "PhaseDiagram", "Simulation", "Sweep",
+    "__version__", "compare", "constants", "distance", "divergences", "generate", "learning_curve", "linear", "load",
+    "phase_diagram", "simulate", "sweep",
 ]

@@ -1,12 +1,17 @@
-"""The ``rfdsm`` command: ``rfdsm curve``, ``rfdsm phase``, ``rfdsm constants``.
+"""The ``rfdsm`` command: ``rfdsm curve``, ``rfdsm phase``, ``rfdsm compare``, ``rfdsm constants``, ``rfdsm --version``.
 
 Ranges are ``START:STOP:COUNT`` with logarithmic spacing (``--psi-p 0.1:10:200``) or a single number.
+
+Results are written as NetCDF (``rfdsm.load(path)`` reads them back, with every parameter) next to a PNG, under a
+name that holds the main parameters and a short hash of all of them (``output_stem``): runs with different parameters
+never share a file, and an existing result is never overwritten.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import hashlib
+import json
 import math
 import sys
 import time
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rfdsm import __version__
 from rfdsm.activations import available
 from rfdsm.activation_constants import constants
 from rfdsm.curves import REGIMES, learning_curve, phase_diagram
@@ -56,11 +62,17 @@ def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG and CSV (default: out/)")
 
 
-def _write_csv(path: str, columns: dict) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(columns)
-        writer.writerows(zip(*[np.ravel(v) for v in columns.values()]))
+def output_stem(folder: Path, kind: str, parameters: dict) -> Path:
+    """``folder/<kind>_<activation>_t<t>_m<m>_lam<λ>_<hash>``, the hash (10 hex digits of sha256) over every parameter:
+    different parameters never share a name. A NetCDF result already at that name is an error, so nothing is
+    overwritten."""
+    canonical = json.dumps({name: np.ravel(value).tolist() for name, value in parameters.items()}, sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:10]
+    p = parameters
+    stem = folder / f"{kind}_{p['activation']}_t{p['t']:g}_m{p['m']:g}_lam{p['lam']:g}_{digest}"
+    if Path(f"{stem}.nc").exists():
+        raise ValueError(f"out: {stem}.nc exists (same parameters); delete it to compute it again")
+    return stem
 
 
 def curve(args) -> int:
@@ -72,18 +84,18 @@ def curve(args) -> int:
     c = learning_curve(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam, on_failure="nan")
     elapsed = time.perf_counter() - start
     axis = "psi_p" if args.psi_p.size > 1 or args.psi_n.size == 1 else "psi_n"
-    stem = args.out / f"curve_{args.activation}_t{args.t:g}_m{args.m:g}_psin{c.psi_n.ravel()[0]:g}"
-    _write_csv(f"{stem}.csv", {"psi_n": c.psi_n, "psi_p": c.psi_p, "test": c.test, "train": c.train,
-                                          "train_ridge": c.train_ridge, "score": c.score, "residual": c.residual})
+    stem = output_stem(args.out, "curve", {"activation": args.activation, "t": args.t, "m": args.m, "lam": args.lam,
+                                           "psi_n": args.psi_n, "psi_p": args.psi_p})
+    c.save(f"{stem}.nc")
     if np.all(c.status != 0):
-        print(f"no point solved; wrote {stem}.csv (NaN)")
+        print(f"no point solved; wrote {stem}.nc (NaN)")
         return _report(c.failures)
     plot_curve(c, axis).figure.savefig(f"{stem}.png", dpi=DPI, bbox_inches="tight")
     best = int(np.nanargmin(c.test))
     print(f"{c.test.size} points in {elapsed * 1e3:.1f} ms (with the one-off load of the compiled solver); "
           f"baseline a² = {c.baseline:.4f}; lowest test error "
           f"{c.test.ravel()[best]:.4f} at ψn = {c.psi_n.ravel()[best]:.3g}, ψp = {c.psi_p.ravel()[best]:.3g}")
-    print(f"wrote {stem}.png and {stem}.csv")
+    print(f"wrote {stem}.png and {stem}.nc")
     return _report(c.failures)
 
 
@@ -103,15 +115,49 @@ def phase(args) -> int:
     d = phase_diagram(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam,
                       tolerance=args.tolerance, on_failure="nan")
     elapsed = time.perf_counter() - start
-    stem = args.out / f"phase_{args.activation}_t{args.t:g}_m{args.m:g}"
-    c = d.curve
-    _write_csv(f"{stem}.csv", {"psi_n": c.psi_n, "psi_p": c.psi_p, "test": c.test, "train": c.train,
-                                          "score": c.score, "regime": np.array(REGIMES)[d.regime]})
+    stem = output_stem(args.out, "phase", {"activation": args.activation, "t": args.t, "m": args.m, "lam": args.lam,
+                                           "psi_n": args.psi_n, "psi_p": args.psi_p, "tolerance": args.tolerance})
+    d.save(f"{stem}.nc")
     plot_phase(d).figure.savefig(f"{stem}.png", dpi=DPI, bbox_inches="tight")
     counts = ", ".join(f"{name} {np.mean(d.regime == i):.0%}" for i, name in enumerate(REGIMES))
     print(f"{d.regime.size} points in {elapsed:.2f} s (with the one-off load of the compiled solver): {counts}")
-    print(f"wrote {stem}.png and {stem}.csv")
-    return _report(c.failures)
+    print(f"wrote {stem}.png and {stem}.nc")
+    return _report(d.curve.failures)
+
+
+def compare_command(args) -> None:
+    from rfdsm.compare import compare
+    from rfdsm.runner import local_cluster, read_records
+
+    if args.workers and args.scheduler:
+        raise ValueError("workers, scheduler: give one of --workers and --scheduler")
+    parameters = {"activation": args.activation, "t": args.t, "m": args.m, "lam": args.lam, "psi_n": args.psi_n,
+                  "psi_p": args.psi_p, "sizes": args.sizes, "seeds": args.seeds, "seed": args.seed}
+    stem = output_stem(args.out, "compare", parameters)
+    records = Path(f"{stem}.records.jsonl")
+    if records.exists():
+        print(f"resuming: {len(read_records(records))} draws already in {records}")
+    def run(client):
+        return compare(args.activation, args.t, args.psi_n, args.psi_p, args.m, args.lam, args.sizes, args.seeds,
+                       seed=args.seed, client=client, records=records, progress=True)
+
+    start = time.perf_counter()
+    if args.workers:
+        from distributed import Client
+
+        with local_cluster(args.workers) as cluster, Client(cluster) as client:
+            result = run(client)
+    elif args.scheduler:
+        from distributed import Client
+
+        with Client(args.scheduler) as client:
+            result = run(client)
+    else:
+        result = run(None)
+    elapsed = time.perf_counter() - start
+    result.save(f"{stem}.nc")
+    print(result.table())
+    print(f"{elapsed:.1f} s; wrote {stem}.nc (the draws: {records})")
 
 
 def show_constants(args) -> None:
@@ -125,6 +171,7 @@ def show_constants(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rfdsm", description="Exact asymptotic learning curves of random-features "
                                      "denoising score matching (MODELS.md §1).")
+    parser.add_argument("--version", action="version", version=f"rfdsm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("curve", help="learning curve (test, train, score errors) against ψp or ψn; PNG + CSV")
     _common(p, psi_n="2", psi_p="0.1:10:200")
@@ -134,6 +181,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerance", type=float, default=0.1,
                    help="generalisation: test error within this relative excess over a² (default: 0.1)")
     p.set_defaults(run=phase)
+    p = sub.add_parser("compare", help="theory against simulations at several sizes d, extrapolated to d = ∞; NetCDF",
+                       description="Simulate every (d, ψp) with --seeds draws, here or on a Dask cluster "
+                       "(pip install -e \".[dask]\"), and set the errors against the theory. Finished draws are kept "
+                       "in <name>.records.jsonl: run the same command again to resume a stopped run.")
+    p.add_argument("--activation", default="tanh", help=f"generated activation (default: tanh); available: "
+                   f"{', '.join(available())}")
+    p.add_argument("--t", type=float, default=0.3, help="diffusion time t > 0 (default: 0.3)")
+    p.add_argument("--m", type=noise_samples_argument, default=math.inf,
+                   help="noise samples per data point: a positive integer or inf (default: inf)")
+    p.add_argument("--lam", type=float, default=1e-3, help="ridge λ > 0 (default: 1e-3)")
+    p.add_argument("--psi-n", type=float, default=1.0, help="ψn = n/d (default: 1)")
+    p.add_argument("--psi-p", type=float, nargs="+", default=[0.5, 1.0, 2.0, 4.0],
+                   help="ψp values; every ψ d must be whole at every size (default: 0.5 1 2 4)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 300, 400],
+                   help="sizes d (default: 100 200 300 400)")
+    p.add_argument("--seeds", type=int, default=10, help="draws per point (default: 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draws (default: 0)")
+    p.add_argument("--workers", type=int, default=0, help="run on a local Dask cluster of this many processes")
+    p.add_argument("--scheduler", default=None, help="run on the Dask scheduler at this address (tcp://host:port)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the results (default: out/)")
+    p.set_defaults(run=compare_command)
     p = sub.add_parser("constants", help="Gaussian constants of the activations at some times")
     p.add_argument("--activation", nargs="*", help="activations (default: all generated)")
     p.add_argument("--t", type=float, nargs="+", default=[0.1, 1.0], help="times (default: 0.1 1)")

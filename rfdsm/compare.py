@@ -1,6 +1,6 @@
 """Theory versus simulation: simulated errors at several sizes ``d`` next to the asymptotic learning curve.
 
-``compare`` runs ``rfdsm.simulate`` at every ``(d, ψp)`` and evaluates the theory (any function with the signature
+``compare`` simulates every ``(d, ψp)`` (``rfdsm.sweep``) and evaluates the theory (any function with the signature
 ``learning_curve(activation, t, psi_n, psi_p, m=math.inf, lam=1e-3)`` returning arrays ``.test``, ``.train``,
 ``.train_ridge``, ``.score``; by default ``rfdsm.learning_curve``). Deviations are reported in units of the standard
 error over seeds, ``z = (simulated − theory)/se``, at each size and for the finite-size extrapolation
@@ -21,18 +21,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from rfdsm.curves import learning_curve
-from rfdsm.simulation import simulate
+from rfdsm.results import Result
+from rfdsm.runner import sweep
 from rfdsm.validate import count, noise_samples, positive, positive_array
 
 #: The errors compared (the score error is ``(ε_test − a²)/h`` on both sides, so it adds nothing).
 COMPARED = ("test", "train", "train_ridge")
+#: The arrays of a ``Comparison``, per error: their dimensions.
+_ARRAYS = {"theory": ("psi_p",), "mean": ("d", "psi_p"), "se": ("d", "psi_p"), "extrapolated": ("psi_p",),
+           "extrapolated_se": ("psi_p",)}
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False)
+class Comparison(Result):
     """Simulated means/standard errors ``[error][size, ψp]``, theory ``[error][ψp]``, extrapolation and z-scores."""
 
     activation: str
@@ -43,6 +46,7 @@ class Comparison:
     lam: float
     sizes: tuple
     seeds: int
+    seed: int
     theory: dict
     mean: dict
     se: dict
@@ -56,6 +60,26 @@ class Comparison:
     def z_extrapolated(self, error: str) -> np.ndarray:
         """``(ε_∞ − theory)/se(ε_∞)`` of the extrapolation to ``d = ∞`` at every ψp."""
         return (self.extrapolated[error] - self.theory[error]) / self.extrapolated_se[error]
+
+    def _dataset(self):
+        import xarray as xr
+
+        variables = {f"{error}_{kind}": (dims, getattr(self, kind)[error])
+                     for error in COMPARED for kind, dims in _ARRAYS.items()}
+        attrs = {name: getattr(self, name) for name in ("activation", "t", "psi_n", "m", "lam", "seeds", "seed")}
+        return xr.Dataset(variables, coords={"d": list(self.sizes), "psi_p": self.psi_p}, attrs=attrs)
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        arrays = {kind: {error: data[f"{error}_{kind}"].values for error in COMPARED} for kind in _ARRAYS}
+        return cls(**{name: attrs[name] for name in ("activation", "t", "psi_n", "m", "lam", "seeds", "seed")},
+                   psi_p=data["psi_p"].values, sizes=tuple(data["d"].values.tolist()), **arrays)
+
+    def _summary(self) -> str:
+        worst = max(float(np.max(np.abs(self.z_extrapolated(e)))) for e in COMPARED)
+        return (f"{self.activation}, t={self.t:g}, ψn={self.psi_n:g}, m={self.m:g}, λ={self.lam:g}, seed={self.seed}; "
+                f"{self.psi_p.size} ψp × d = {', '.join(map(str, self.sizes))}, {self.seeds} draws; "
+                f"largest |z| after extrapolation {worst:.2f}")
 
     def table(self) -> str:
         """One line per ψp: theory, simulation ± se and z at each size, extrapolation and its z (test error first)."""
@@ -94,21 +118,24 @@ def compare(
     t: float,
     psi_n: float,
     psi_p,
-    m=1,
+    m=math.inf,
     lam: float = 1e-3,
     sizes=(100, 200, 300, 400),
     seeds: int = 10,
     *,
     theory=None,
     seed: int = 0,
-    progress: bool = True,
+    client=None,
+    records=None,
+    progress: bool = False,
 ) -> Comparison:
     """Simulate at every size in ``sizes`` and every ``ψp`` and set the results against ``theory`` (module docstring).
 
     Every ``ψn d`` and ``ψp d`` must be an integer: a rounded count would shift the simulated point off the curve
     by a systematic ``O(1/d)`` (at ψp = 0.25, d = 150 gives p = 38, ψp = 0.2533, and moved the m = ∞ test error by
-    11 standard errors). Size ``d`` simulates with the seed ``SeedSequence([seed, d]).generate_state(1)[0]``: reproducible, and independent
-    of the other sizes.
+    11 standard errors). The draws run through ``rfdsm.sweep`` — here in order, or on the Dask ``client``, streamed
+    to the ``records`` file and resumed from it — and are keyed by ``(seed, draw, d)``: reproducible, and independent
+    across sizes (the fit over sizes assumes independent errors).
     """
     t = positive("t", t)
     psi_n = positive("psi_n", psi_n)
@@ -131,21 +158,15 @@ def compare(
                     )
     theory = learning_curve if theory is None else theory
     curve = theory(activation, t, psi_n, psi_p, m=m, lam=lam)
-    mean = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}
-    se = {e: np.empty((len(sizes), psi_p.size)) for e in COMPARED}
-    jobs = [(i, j) for i in range(len(sizes)) for j in range(psi_p.size)]
-    # Independent draws at each size: with one seed for all, W at d = 150 would begin with the numbers of W at
-    # d = 100, and the fit over sizes assumes independent errors.
-    size_seeds = [int(np.random.SeedSequence([seed, d]).generate_state(1)[0]) for d in sizes]
-    for i, j in tqdm(jobs, desc=f"compare m={m:g}", disable=not progress):
-        run = simulate(activation, t, sizes[i], psi_n, psi_p[j], m, lam, seeds, seed=size_seeds[i], progress=False)
-        for e in COMPARED:
-            mean[e][i, j], se[e][i, j] = getattr(run, e), getattr(run, f"{e}_se")
-    extrapolated, extrapolated_se = {}, {}
+    runs = sweep(activation, t, sizes, psi_n, psi_p, m, lam, seeds, seed=seed, client=client, records=records,
+                 progress=progress)
+    mean, se, extrapolated, extrapolated_se = {}, {}, {}, {}
     for e in COMPARED:
+        # axes of the sweep: activation, t, d, ψn, ψp, m, λ (one value but d and ψp)
+        mean[e], se[e] = (x[0, 0, :, 0, :, 0, 0] for x in runs.mean(e))
         extrapolated[e], extrapolated_se[e] = extrapolate(sizes, mean[e], se[e])
     return Comparison(
-        activation, t, psi_n, psi_p, m, lam, sizes, seeds,
+        activation, t, psi_n, psi_p, m, lam, sizes, seeds, seed,
         {e: np.asarray(getattr(curve, e), dtype=float) for e in COMPARED},
         mean, se, extrapolated, extrapolated_se,
     )

@@ -19,6 +19,7 @@ import numpy as np
 
 from rfdsm import solver
 from rfdsm.activation_constants import Constants, constants
+from rfdsm.results import Result
 from rfdsm.validate import noise_samples, positive, positive_array
 
 #: Tolerance of the solver on the scaled residual and Newton step (rfdsm/solver.py).
@@ -28,8 +29,12 @@ _TOL = 1e-12
 REGIMES = ("generalisation", "memorisation", "underfitting")
 
 
-@dataclass(frozen=True)
-class LearningCurve:
+#: The arrays of a ``LearningCurve`` on its grid (besides ``psi_n``, ``psi_p``, and ``t``, ``lam`` when they vary).
+_CURVE_ARRAYS = ("test", "train", "train_ridge", "score", "status", "residual", "iterations")
+
+
+@dataclass(frozen=True, repr=False)
+class LearningCurve(Result):
     """Errors on the broadcast grid of ``t``, ``lam``, ``psi_n`` and ``psi_p`` (arrays of one shape; ``t`` and ``lam``
     stay numbers when given as numbers), with the solver's report: ``status`` (0 = solved; else an index into
     ``MESSAGES``; such points hold NaN with ``on_failure="nan"``), ``residual`` (scaled) and ``iterations``."""
@@ -56,6 +61,42 @@ class LearningCurve:
         if np.ndim(self.t):
             raise ValueError("t: varies over this curve; call rfdsm.constants(activation, t) for each value")
         return constants(self.activation, self.t)
+
+    def _generated(self) -> list[str]:
+        return [*super()._generated(), f"generated.models.rfdsm_{'infinite' if self.m == math.inf else 'finite'}"]
+
+    def _dataset(self, dims=None):
+        import xarray as xr
+
+        dims = dims or (("point",) if self.test.ndim == 1 else tuple(f"axis_{k}" for k in range(self.test.ndim)))
+        variables = {name: (dims, getattr(self, name)) for name in _CURVE_ARRAYS}
+        attrs = {"activation": self.activation, "m": self.m}
+        for name in ("t", "lam", "baseline"):  # a number, or an array over the grid
+            value = getattr(self, name)
+            if np.ndim(value):
+                variables[name] = (dims, value)
+            else:
+                attrs[name] = value
+        if getattr(self, "failures", ()):
+            attrs["failures"] = "\n".join(self.failures)
+        return xr.Dataset(variables, coords={"psi_n": (dims, self.psi_n), "psi_p": (dims, self.psi_p)}, attrs=attrs)
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        fields = {name: data[name].values if name in data else attrs[name] for name in ("t", "lam", "baseline")}
+        fields |= {name: data[name].values for name in _CURVE_ARRAYS}
+        grid = np.broadcast_arrays(data["psi_n"].values, data["psi_p"].values)
+        fields["psi_n"], fields["psi_p"] = (a.copy() for a in grid)
+        if "constants" in cls.__dataclass_fields__:  # a function of the activation and t: computed again
+            fields["constants"] = constants(attrs["activation"], fields["t"])
+        if "failures" in cls.__dataclass_fields__:
+            fields["failures"] = tuple(attrs.get("failures", "").splitlines())
+        return cls(activation=attrs["activation"], m=attrs["m"], **fields)
+
+    def _summary(self) -> str:
+        fixed = ", ".join(f"{name}={getattr(self, name):g}" for name in ("t", "m", "lam")
+                          if not np.ndim(getattr(self, name)))
+        return f"{self.activation}, {fixed}; {self.test.size} points {self.test.shape}"
 
 
 def _broadcast(**arrays) -> list[np.ndarray]:
@@ -118,8 +159,8 @@ def learning_curve(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, on
     )
 
 
-@dataclass(frozen=True)
-class PhaseDiagram:
+@dataclass(frozen=True, repr=False)
+class PhaseDiagram(Result):
     """A grid ``psi_p × psi_n`` (rows × columns) of errors and regimes (codes into ``REGIMES``)."""
 
     curve: LearningCurve
@@ -133,6 +174,27 @@ class PhaseDiagram:
     @property
     def psi_p(self) -> np.ndarray:
         return self.curve.psi_p[:, 0]
+
+    def _generated(self) -> list[str]:
+        return self.curve._generated()
+
+    def _dataset(self):
+        data = self.curve._dataset(("psi_p", "psi_n")).assign_coords(psi_p=self.psi_p, psi_n=self.psi_n)
+        data["regime"] = (("psi_p", "psi_n"), self.regime)
+        data.attrs |= {"tolerance": self.tolerance, "regimes": ", ".join(REGIMES)}
+        return data
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        grid_p, grid_n = np.meshgrid(data["psi_p"].values, data["psi_n"].values, indexing="ij")
+        curve = LearningCurve._from_dataset(data.assign_coords(psi_n=(("psi_p", "psi_n"), grid_n),
+                                                               psi_p=(("psi_p", "psi_n"), grid_p)), attrs)
+        return cls(curve, attrs["tolerance"], data["regime"].values)
+
+    def _summary(self) -> str:
+        c = self.curve
+        return (f"{c.activation}, t={c.t:g}, m={c.m:g}, λ={c.lam:g}, tolerance={self.tolerance:g}; "
+                f"{self.psi_p.size} ψp × {self.psi_n.size} ψn")
 
 
 def classify(test, train, baseline: float, tolerance: float) -> np.ndarray:

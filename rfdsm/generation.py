@@ -23,7 +23,7 @@ The samples are compared at ``t_min`` without denoising: a memorised sample sits
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -31,6 +31,7 @@ from scipy.linalg.blas import dgemm
 from tqdm.auto import tqdm
 
 from rfdsm.activations import load
+from rfdsm.results import Result
 from rfdsm.simulation.gaussian import correlations
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments
 from rfdsm.simulation.run import sizes
@@ -40,8 +41,12 @@ from rfdsm.validate import count, noise_samples, positive
 THRESHOLD = 1.0 / 3.0
 
 
-@dataclass(frozen=True)
-class Generation:
+#: The scalars of a ``Generation`` (its inputs and the measured fraction), saved as attrs.
+_FIXED = ("activation", "d", "psi_n", "psi_p", "m", "lam", "ode", "seed", "fraction", "low", "high")
+
+
+@dataclass(frozen=True, repr=False)
+class Generation(Result):
     """Samples, their distance ratios and the memorised fraction with its bootstrap 95 % interval, plus the inputs."""
 
     activation: str
@@ -56,9 +61,27 @@ class Generation:
     fraction: float
     low: float
     high: float
-    ratios: np.ndarray = field(repr=False)
-    samples: np.ndarray = field(repr=False)
-    data: np.ndarray = field(repr=False)
+    ratios: np.ndarray
+    samples: np.ndarray
+    data: np.ndarray
+
+    def _dataset(self):
+        import xarray as xr
+
+        variables = {"ratio": ("sample", self.ratios), "samples": (("sample", "dimension"), self.samples),
+                     "data": (("datum", "dimension"), self.data)}
+        return xr.Dataset(variables, coords={"time": self.times}, attrs={name: getattr(self, name) for name in _FIXED})
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        fixed = {name: attrs[name] for name in _FIXED} | {"ode": bool(attrs["ode"])}
+        return cls(**fixed, times=data["time"].values, ratios=data["ratio"].values, samples=data["samples"].values,
+                   data=data["data"].values)
+
+    def _summary(self) -> str:
+        return (f"{self.activation}, d={self.d}, ψn={self.psi_n:g}, ψp={self.psi_p:g}, m={self.m:g}, λ={self.lam:g}, "
+                f"{'ODE' if self.ode else 'SDE'}, {self.times.size} times, seed={self.seed}; {self.ratios.size} "
+                f"samples, memorised {self.fraction:.3f} [{self.low:.3f}, {self.high:.3f}]")
 
 
 def train_scores(module, W: np.ndarray, X: np.ndarray, times: np.ndarray, m: float, lam: float,
@@ -139,7 +162,7 @@ def generate(
     d: int,
     psi_n: float,
     psi_p: float,
-    m=1,
+    m=math.inf,
     lam: float = 1e-3,
     samples: int = 500,
     *,
@@ -148,7 +171,7 @@ def generate(
     t_max: float = 2.0,
     ode: bool = False,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool = False,
 ) -> Generation:
     """Draw ``W`` and ``n = round(ψn d)`` data points, train a score at each of ``steps`` log-spaced times in
     ``[t_min, t_max]``, generate ``samples`` points by the reverse SDE (``ode=True``: probability-flow ODE) and measure
@@ -171,5 +194,5 @@ def generate(
     y = sample(module.rho, W, B, times, rng.standard_normal((samples, d)), rng, ode)
     ratios = distance_ratios(y, X)
     fraction, low, high = memorised_fraction(ratios, rng)
-    return Generation(activation, d, float(psi_n), float(psi_p), m, lam, bool(ode), times, seed,
-                      fraction, low, high, ratios, y, X)
+    return Generation(activation, d, float(psi_n), float(psi_p), m, lam, bool(ode), times, seed, fraction, low, high,
+                      ratios, y, X)

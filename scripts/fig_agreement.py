@@ -66,7 +66,7 @@ def main(argv=None) -> None:
     report = [f"theory: {label}"]
     for top, bottom, m in zip(axes[0], axes[1], ms):
         result = compare(args.activation, args.t, args.psi_n, args.psi_p, m, args.lam, args.sizes, args.seeds,
-                         theory=theory, seed=args.seed)
+                         theory=theory, seed=args.seed, progress=True)
         report.append(result.table())
         curve = theory(args.activation, args.t, args.psi_n, fine, m=m, lam=args.lam)
         for error, color, shift in (("test", "C0", -0.01), ("train", "C3", 0.01)):

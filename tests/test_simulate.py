@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -13,14 +14,19 @@ from rfdsm.compare import compare, extrapolate
 from rfdsm.simulation import simulate
 from rfdsm.simulation.errors import population_errors
 from rfdsm.simulation.gaussian import (
+    MEHLER_TOL,
     correlations,
     feature_kernel,
     mehler_order,
+    ShiftedHermite,
     mehler_sum,
-    shifted_hermite,
+    needed_coefficients,
 )
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments, train_errors
-from rfdsm.simulation.run import draw
+from rfdsm.curves import learning_curve as learning_curve_api
+from rfdsm.generation import generate
+from rfdsm.runner import sweep
+from rfdsm.simulation.run import aggregate, draw, draw_errors, generator, point
 from tests.reference_equations import learning_curve
 
 T = 0.3
@@ -38,16 +44,25 @@ def _relu_hermite(mu, sigma, order):
     return np.array(c) / np.sqrt([float(math.factorial(j)) for j in range(order + 1)])
 
 
+def shifted_hermite(rho, mu, sigma, order):
+    """Every order ``≤ order`` of ``ShiftedHermite`` and the second moments."""
+    shifted = ShiftedHermite(rho, mu, sigma, order)
+    return shifted.coefficients(0, order), shifted.second()
+
+
 def test_shifted_hermite_coefficients_are_exact():
-    """Split-panel quadrature vs the ReLU closed forms (kink anywhere) and vs tanh's generated ``hermite``: 1e-10."""
+    """Taylor shifts from quadrature nodes vs the ReLU closed forms (kink anywhere, points far from and next to the
+    nodes) and vs tanh's generated ``hermite``: 1e-10."""
     rng = np.random.default_rng(1)
-    mu = rng.normal(0, 3, (1, 60))
+    mu = rng.normal(0, 3, (60, 40))
     sigma = rng.uniform(0.2, 1.5, 60)
     coefficients, second = shifted_hermite(load("relu").rho, mu, sigma, 30)
     for k in range(60):
-        assert np.max(np.abs(coefficients[:, 0, k] - _relu_hermite(mu[0, k], sigma[k], 30))) < 1e-10
-        m, s = mu[0, k], sigma[k]
-        assert second[0, k] == pytest.approx((m * m + s * s) * norm.cdf(m / s) + m * s * norm.pdf(m / s), abs=1e-12)
+        for i in range(40):
+            assert np.max(np.abs(coefficients[:, k, i] - _relu_hermite(mu[k, i], sigma[k], 30))) < 1e-10
+            m, s = mu[k, i], sigma[k]
+            exact = (m * m + s * s) * norm.cdf(m / s) + m * s * norm.pdf(m / s)
+            assert second[k, i] == pytest.approx(exact, abs=1e-12)
     tanh = load("tanh")
     coefficients, second = shifted_hermite(tanh.rho, np.zeros((1, 1)), np.array([math.sqrt(1.7)]), 30)
     expected = tanh.hermite(1.7, 30) / np.sqrt([float(math.factorial(j)) for j in range(31)])
@@ -68,9 +83,30 @@ def test_feature_kernel_paths_agree():
     for k, l in pairs:
         assert K[k, l] == pytest.approx(tanh.kernel(gamma[k, l], q[k], q[l]), abs=1e-10)
     relu = load("relu")
-    coefficients, second = shifted_hermite(relu.rho, np.zeros((1, 80)), np.sqrt(q), mehler_order(gamma))
+    coefficients, second = shifted_hermite(relu.rho, np.zeros((80, 1)), np.sqrt(q), mehler_order(gamma))
     K = feature_kernel(relu, q, gamma, relu.row_moments(q)[2])
-    assert np.max(np.abs(mehler_sum(coefficients, gamma, second[0]) - K)) < 1e-9
+    assert np.max(np.abs(mehler_sum(coefficients, gamma, second[:, 0]) - K)) < 1e-9
+
+
+@pytest.mark.parametrize("activation, t", [("tanh", 0.01), ("tanh", 1.0), ("relu", 0.3), ("sign", 0.3)])
+def test_shifted_mehler_sum_stops_each_pair_within_tolerance(activation, t):
+    """Per-pair orders (from |γ| and the coefficient tails; only the orders some pair needs are computed) against every
+    order up to the global one plus 6 for every pair: every entry within MEHLER_TOL √(E_k E_l) (ReLU, sign: slowly
+    decaying tails; tanh: fast)."""
+    rng = np.random.default_rng(6)
+    d, n, p = 60, 90, 120
+    W, X = rng.standard_normal((p, d)), rng.standard_normal((n, d))
+    q, gamma = correlations(W)
+    sigma, mu = np.sqrt(-math.expm1(-2 * t) * q), math.exp(-t) * W @ X.T / math.sqrt(d)
+    order = mehler_order(gamma)
+    coefficients, second = shifted_hermite(load(activation).rho, mu, sigma, order + 6)
+    full = np.triu(gamma) ** np.arange(order + 7)[:, None, None]
+    reference = np.einsum("jkl,jki,jli->kl", full, coefficients, coefficients) / n
+    coefficients, diagonal = needed_coefficients(ShiftedHermite(load(activation).rho, mu, sigma, order), gamma)
+    U = mehler_sum(coefficients, gamma, diagonal)
+    scale = np.sqrt(np.outer(np.diag(U), np.diag(U)))
+    upper = np.triu_indices(p, 1)
+    assert np.max(np.abs(U - reference)[upper] / scale[upper]) < MEHLER_TOL
 
 
 def _trained(activation, d=50, n=50, p=100, m=2, seed=3):
@@ -152,7 +188,7 @@ def test_agreement_with_the_theory(m):
     """tanh, t = 0.3, ψn = 1, ψp ∈ {0.5, 2}, d = 50 and 100, 6 seeds: the 1/d extrapolation of the simulated test
     and train errors lies within 4 standard errors of rfdsm.learning_curve; d = 100 alone is within 8 % of it (its
     O(1/d) finite-size correction, measured ≈ 7/d relative for m = 1 at ψp = 2, is not in the standard error)."""
-    result = compare("tanh", T, 1.0, [0.5, 2.0], m=m, sizes=(50, 100), seeds=6, progress=False)
+    result = compare("tanh", T, 1.0, [0.5, 2.0], m=m, sizes=(50, 100), seeds=6)
     for name in ("test", "train"):
         assert np.all(np.abs(result.z_extrapolated(name)) < 4), (name, result.table())
     assert np.all(np.abs(result.mean["test"][1] / result.theory["test"] - 1) < 0.08), result.table()
@@ -174,15 +210,30 @@ def test_extrapolation_to_infinite_d():
 
 
 def test_runs_are_reproducible():
-    """Same seed, same numbers; seed k of a run does not depend on how many seeds it has."""
-    first = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=3, progress=False)
-    again = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2, progress=False)
-    other = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2, seed=1, progress=False)
+    """Same seed, same numbers; draw k of a run does not depend on how many draws it has; the draws are pure units
+    (``draw_errors`` twice gives the same record) keyed by (seed, k, d), so another size draws other numbers."""
+    first = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=3)
+    again = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2)
+    other = simulate("relu", T, 30, 1.0, 1.5, m=2, seeds=2, seed=1)
     for name in ("test", "train", "train_ridge", "score"):
         assert np.array_equal(first.per_seed[name][:2], again.per_seed[name])
         assert not np.array_equal(other.per_seed[name], again.per_seed[name])
     assert first.test == pytest.approx(A2 + H * first.score, abs=1e-12)
     assert first.test_se == pytest.approx(first.per_seed["test"].std(ddof=1) / math.sqrt(3))
+    where = point("relu", T, 30, 1.0, 1.5, m=2)
+    record = draw_errors(where, 0, 1)
+    assert record == draw_errors(where, 0, 1) and record["test"] == first.per_seed["test"][1]
+    shuffled = aggregate([draw_errors(where, 0, k) for k in (2, 0, 1)])  # aggregation sorts the draws
+    assert all(np.array_equal(shuffled.per_seed[name], first.per_seed[name]) for name in first.per_seed)
+    W30 = draw(generator(0, 1, 30), 30, 30, 45, 2)[0]
+    assert not np.array_equal(draw(generator(0, 1, 40), 40, 40, 60, 2)[0][:45, :30], W30)
+
+
+def test_theory_and_simulation_share_the_default_m_and_libraries_show_no_progress():
+    """m = ∞ by default in learning_curve, simulate, compare, generate and sweep; progress bars off by default."""
+    functions = (learning_curve_api, simulate, compare, generate, sweep)
+    assert {inspect.signature(f).parameters["m"].default for f in functions} == {math.inf}
+    assert {inspect.signature(f).parameters["progress"].default for f in functions[1:]} == {False}
 
 
 @pytest.mark.parametrize(
@@ -207,7 +258,7 @@ def test_bad_input_raises_value_error(kwargs):
     arguments = {"activation": "relu", "t": T, "d": 20, "psi_n": 1.0, "psi_p": 1.0} | kwargs
     name = next(iter(kwargs))
     with pytest.raises(ValueError, match=name if name != "psi_p" or kwargs[name] < 0 else "psi_n, psi_p"):
-        simulate(**arguments, progress=False)
+        simulate(**arguments)
 
 
 @pytest.mark.parametrize(
@@ -223,4 +274,4 @@ def test_compare_rejects_bad_input(kwargs, name):
     """One size cannot be extrapolated; a ψ d that is not whole would be simulated at another ψ."""
     arguments = {"activation": "relu", "t": T, "psi_n": 1.0, "psi_p": [1.0]} | kwargs
     with pytest.raises(ValueError, match=name):
-        compare(**arguments, progress=False)
+        compare(**arguments)

@@ -31,7 +31,7 @@ from numba import vectorize
 from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dgemm, dsyrk
 
-from rfdsm.simulation.gaussian import mehler_order, mehler_sum, shifted_hermite
+from rfdsm.simulation.gaussian import ShiftedHermite, mehler_order, mehler_sum, needed_coefficients
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,10 @@ def averaged_moments(rho, W: np.ndarray, X: np.ndarray, a: float, h: float, q: n
     ``q, gamma = correlations(W)``, which the caller computes once per ``W``."""
     d = W.shape[1]
     sigma = np.sqrt(h * q)
-    mu = dgemm(a / math.sqrt(d), X.T, W.T, trans_a=1)
-    coefficients, second = shifted_hermite(rho, mu, sigma, mehler_order(gamma))
-    U = mehler_sum(coefficients, gamma, second.mean(axis=0))
-    slope = coefficients[1].mean(axis=0) / sigma
+    mu = dgemm(a / math.sqrt(d), X.T, W.T, trans_a=1).T  # μ_ki = a w_k·x_i/√d, features × points, C order
+    coefficients, diagonal = needed_coefficients(ShiftedHermite(rho, mu, sigma, mehler_order(gamma)), gamma)
+    U = mehler_sum(coefficients, gamma, diagonal)
+    slope = coefficients[1].mean(axis=1) / sigma
     V = (slope[:, None] / math.sqrt(d)) * W
     return Moments(U, V, float(d))
 

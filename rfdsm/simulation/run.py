@@ -1,52 +1,39 @@
-"""``simulate``: Monte Carlo over draws of ``W``, the data and the noises of the real finite-size RF-DSM model."""
+"""``simulate``: Monte Carlo over draws of ``W``, the data and the noises of the real finite-size RF-DSM model.
+
+One draw is one pure unit: ``draw_errors(point, seed, index)`` gives the same record whether it runs alone, in a loop
+or on another machine, because its random numbers come from ``SeedSequence(seed, spawn_key=(index, d))`` (the key of
+the draw: seed, draw index, size). The other parameters (ψn, ψp, t, m, λ) are not in the key, so the draws of a grid
+share their random numbers across those (common random numbers: smoother curves, the same W prefix at every ψp).
+Aggregation (means and standard errors over draws) is a separate step, ``aggregate``.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from rfdsm.activations import load
+from rfdsm.results import Result
 from rfdsm.simulation.errors import population_errors
 from rfdsm.simulation.gaussian import correlations
 from rfdsm.simulation.ridge import averaged_moments, fit, sampled_moments, train_errors
 from rfdsm.validate import count, noise_samples, positive
 
-#: The errors ``simulate`` reports, in this order.
+#: The errors of one draw, in this order.
 ERRORS = ("test", "train", "train_ridge", "score")
+#: The parameters of a simulated point, in this order.
+PARAMETERS = ("activation", "t", "d", "psi_n", "psi_p", "m", "lam")
 
 
-@dataclass(frozen=True)
-class Simulation:
-    """Means and standard errors over seeds of the four errors of MODELS.md §1, the per-seed values and the inputs.
-
-    ``test``, ``train``, ``train_ridge``, ``score`` are means over seeds; ``*_se`` their standard errors
-    (sample standard deviation / √seeds; NaN for one seed); ``per_seed[name]`` the values of each seed.
-    ``n = round(ψn d)`` and ``p = round(ψp d)`` are the sizes actually simulated.
-    """
-
-    activation: str
-    t: float
-    d: int
-    psi_n: float
-    psi_p: float
-    m: float
-    lam: float
-    seeds: int
-    seed: int
-    n: int
-    p: int
-    test: float
-    test_se: float
-    train: float
-    train_se: float
-    train_ridge: float
-    train_ridge_se: float
-    score: float
-    score_se: float
-    per_seed: dict = field(repr=False)
+def point(activation: str, t, d, psi_n, psi_p, m=math.inf, lam=1e-3) -> dict:
+    """The checked parameters of a simulated point, as a dict keyed by ``PARAMETERS``."""
+    load(activation)
+    d = sizes(d, psi_n, psi_p)[0]
+    return {"activation": activation, "t": positive("t", t), "d": d, "psi_n": float(psi_n), "psi_p": float(psi_p),
+            "m": noise_samples(m), "lam": positive("lam", lam)}
 
 
 def sizes(d, psi_n, psi_p) -> tuple[int, int, int]:
@@ -59,7 +46,13 @@ def sizes(d, psi_n, psi_p) -> tuple[int, int, int]:
     return d, n, p
 
 
-def draw(rng: np.random.Generator, d: int, n: int, p: int, m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def generator(seed: int, index: int, d: int) -> np.random.Generator:
+    """The generator of draw ``index`` at size ``d``: ``default_rng(SeedSequence(seed, spawn_key=(index, d)))``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index, d)))
+
+
+def draw(rng: np.random.Generator, d: int, n: int, p: int, m: float
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``W`` (p×d), the data ``X`` (n×d) and the noises ``Z`` (n×m×d; ``None`` for ``m = ∞``), in this order."""
     W = rng.standard_normal((p, d))
     X = rng.standard_normal((n, d))
@@ -81,18 +74,102 @@ def one_draw(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray | Non
     return {"test": test, "train": train, "train_ridge": train_ridge, "score": score}
 
 
+def draw_errors(point: dict, seed: int, index: int) -> dict:
+    """The record of draw ``index`` at ``point`` (a dict from ``point(...)``): the point, ``seed``, ``index`` and the
+    four errors. A pure function of its arguments."""
+    d, n, p = sizes(point["d"], point["psi_n"], point["psi_p"])
+    W, X, Z = draw(generator(seed, index, d), d, n, p, point["m"])
+    return {**point, "seed": seed, "index": index, **one_draw(load(point["activation"]), point["t"], W, X, Z,
+                                                               point["lam"])}
+
+
+def mean_and_se(values: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over ``axis`` and its standard error ``std(ddof=1)/√count`` (NaN for one value)."""
+    values = np.asarray(values, dtype=float)
+    size = values.shape[axis]
+    if size < 2:
+        return values.mean(axis=axis), np.full_like(values.mean(axis=axis), math.nan)
+    return values.mean(axis=axis), values.std(axis=axis, ddof=1) / math.sqrt(size)
+
+
+@dataclass(frozen=True, repr=False)
+class Simulation(Result):
+    """Means and standard errors over draws of the four errors of MODELS.md §1, the per-draw values and the inputs.
+
+    ``test``, ``train``, ``train_ridge``, ``score`` are means over draws; ``*_se`` their standard errors
+    (sample standard deviation / √seeds; NaN for one seed); ``per_seed[name]`` the values of each draw.
+    ``n = round(ψn d)`` and ``p = round(ψp d)`` are the sizes actually simulated. Made by ``aggregate``.
+    """
+
+    activation: str
+    t: float
+    d: int
+    psi_n: float
+    psi_p: float
+    m: float
+    lam: float
+    seeds: int
+    seed: int
+    n: int
+    p: int
+    test: float
+    test_se: float
+    train: float
+    train_se: float
+    train_ridge: float
+    train_ridge_se: float
+    score: float
+    score_se: float
+    per_seed: dict
+
+    def _dataset(self):
+        import xarray as xr
+
+        variables = {name: ("draw", np.asarray(self.per_seed[name], dtype=float)) for name in ERRORS}
+        fixed = {name: getattr(self, name) for name in (*PARAMETERS, "seed")}
+        return xr.Dataset(variables, coords={"draw": np.arange(self.seeds)}, attrs=fixed)
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        return _summarise({name: attrs[name] for name in (*PARAMETERS, "seed")},
+                          {name: data[name].values for name in ERRORS})
+
+    def _summary(self) -> str:
+        return (f"{self.activation}, t={self.t:g}, d={self.d}, ψn={self.psi_n:g}, ψp={self.psi_p:g}, m={self.m:g}, "
+                f"λ={self.lam:g}, seed={self.seed}; {self.seeds} draws; test {self.test:.6g} ± {self.test_se:.2g}")
+
+
+def _summarise(fixed: dict, per_seed: dict) -> Simulation:
+    """The ``Simulation`` of per-draw values ``per_seed[error]`` at the parameters and seed ``fixed``."""
+    summary = {}
+    for name in ERRORS:
+        summary[name], summary[f"{name}_se"] = (float(x) for x in mean_and_se(per_seed[name]))
+    _, n, p = sizes(fixed["d"], fixed["psi_n"], fixed["psi_p"])
+    return Simulation(**fixed, seeds=len(per_seed[ERRORS[0]]), n=n, p=p, **summary, per_seed=per_seed)
+
+
+def aggregate(records: list[dict]) -> Simulation:
+    """The ``Simulation`` of the records of one point (all with the same parameters and seed), in draw order."""
+    keys = (*PARAMETERS, "seed")
+    if any(record[name] != records[0][name] for record in records for name in keys):
+        raise ValueError("records: aggregate takes the draws of one point and one seed")
+    ordered = sorted(records, key=lambda record: record["index"])
+    return _summarise({name: records[0][name] for name in keys},
+                      {name: np.array([record[name] for record in ordered]) for name in ERRORS})
+
+
 def simulate(
     activation: str,
     t: float,
     d: int,
     psi_n: float,
     psi_p: float,
-    m=1,
+    m=math.inf,
     lam: float = 1e-3,
     seeds: int = 10,
     *,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool = False,
 ) -> Simulation:
     """Train the real random-features score on ``seeds`` independent draws and return its errors (MODELS.md §1).
 
@@ -103,24 +180,12 @@ def simulate(
     - ``test``, ``score``: exact Gaussian expectations over the test point (kernel of the activation with the actual
       rows of ``W`` and Stein's lemma, see ``rfdsm.simulation.errors``), so the only randomness is that of the draw.
 
-    Draw ``k`` uses the generator ``default_rng(SeedSequence(seed).spawn(seeds)[k])``: every run is reproducible and
-    seed ``k`` gives the same ``W``, data and noises whatever ``seeds`` is.
+    Draw ``k`` is ``draw_errors(point, seed, k)``, keyed by ``(seed, k, d)``: every run is reproducible, and draw ``k``
+    is the same whatever ``seeds`` is and wherever it runs. For many points or a Dask cluster, see ``rfdsm.sweep``.
     """
-    module = load(activation)
-    t = positive("t", t)
-    d, n, p = sizes(d, psi_n, psi_p)
-    m = noise_samples(m)
-    lam = positive("lam", lam)
+    where = point(activation, t, d, psi_n, psi_p, m, lam)
     seeds = count("seeds", seeds)
     seed = count("seed", seed, minimum=0)
-    values = {name: np.empty(seeds) for name in ERRORS}
-    children = np.random.SeedSequence(seed).spawn(seeds)
-    for k in tqdm(range(seeds), desc=f"simulate ψp={psi_p:g}", disable=not progress, leave=False):
-        errors = one_draw(module, t, *draw(np.random.default_rng(children[k]), d, n, p, m), lam)
-        for name in ERRORS:
-            values[name][k] = errors[name]
-    summary = {}
-    for name in ERRORS:
-        summary[name] = float(values[name].mean())
-        summary[f"{name}_se"] = float(values[name].std(ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.nan
-    return Simulation(activation, t, d, float(psi_n), float(psi_p), m, lam, seeds, seed, n, p, **summary, per_seed=values)
+    records = [draw_errors(where, seed, k) for k in tqdm(range(seeds), desc=f"simulate ψp={psi_p:g}",
+                                                          disable=not progress, leave=False)]
+    return aggregate(records)
