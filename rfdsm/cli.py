@@ -170,7 +170,7 @@ def show_constants(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rfdsm", description="Exact asymptotic learning curves of random-features "
-                                     "denoising score matching (MODELS.md §1).")
+                                     "denoising score matching (docs/models.md §1).")
     parser.add_argument("--version", action="version", version=f"rfdsm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("curve", help="learning curve (test, train, score errors) against ψp or ψn; PNG + CSV")

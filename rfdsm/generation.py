@@ -1,4 +1,4 @@
-"""Generation with trained random-features scores and the memorised fraction of the samples (MODELS.md §1).
+"""Generation with trained random-features scores and the memorised fraction of the samples (docs/models.md §1).
 
 - ``train_scores``: one score ``s_t(y) = B_t ρ(W y/√d)`` per time of a grid, all on the same training set ``X`` and the
   same frozen ``W`` (fresh noises at each time; ``m = ∞`` by the exact noise average of ``rfdsm.simulation``).

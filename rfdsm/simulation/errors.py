@@ -8,7 +8,7 @@ lemma, ``E[y ρ(u_k)] = (w_k/√d) E ρ'(u_k) = (w_k/√d) D_k`` with ``D_k = μ
 
 For the test error ``y = a x + √h z`` and ``E[z ρ(u_k)] = √h (w_k/√d) D_k``, which gives
 ``ε_test = (1/d) E‖√h s(y) + z‖² = 1 + h (ε_score − 1) = a² + h ε_score`` term by term: the identity of
-MODELS.md §1 holds for these expectations to round-off. Nothing here is Monte Carlo.
+docs/models.md §1 holds for these expectations to round-off. Nothing here is Monte Carlo.
 
 The quadratic term is taken as ``⟨S, K S⟩ = ⟨K, S Sᵀ⟩``: a SYRK (half the flops of the GEMM ``K S``) and a sum over
 the upper triangles, the only part of ``K`` that ``feature_kernel`` computes.

@@ -1,4 +1,4 @@
-"""Training of the random-features score by its closed-form ridge solution (MODELS.md §1).
+"""Training of the random-features score by its closed-form ridge solution (docs/models.md §1).
 
 With features ``F_ij = ρ(W y_ij/√d)``, ``U = (1/nm) Σ F Fᵀ`` and ``V = (1/(√h nm)) Σ F zᵀ`` the minimiser of the
 loss is ``B = A/√p = −Vᵀ (U + λ I_p)^{−1}``; it is computed as ``B = −Sᵀ`` with ``S = (U + λ I)^{−1} V`` by a

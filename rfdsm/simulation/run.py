@@ -94,7 +94,7 @@ def mean_and_se(values: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndar
 
 @dataclass(frozen=True, repr=False)
 class Simulation(Result):
-    """Means and standard errors over draws of the four errors of MODELS.md §1, the per-draw values and the inputs.
+    """Means and standard errors over draws of the four errors of docs/models.md §1, the per-draw values and the inputs.
 
     ``test``, ``train``, ``train_ridge``, ``score`` are means over draws; ``*_se`` their standard errors
     (sample standard deviation / √seeds; NaN for one seed); ``per_seed[name]`` the values of each draw.
@@ -171,7 +171,7 @@ def simulate(
     seed: int = 0,
     progress: bool = False,
 ) -> Simulation:
-    """Train the real random-features score on ``seeds`` independent draws and return its errors (MODELS.md §1).
+    """Train the real random-features score on ``seeds`` independent draws and return its errors (docs/models.md §1).
 
     Each draw takes ``W ∈ R^{p×d}``, ``n`` data points ``x_i ~ N(0, I_d)`` and ``m`` noises per point
     (``p = round(ψp d)``, ``n = round(ψn d)``), trains ``B = −Vᵀ(U + λI)^{−1}`` by Cholesky, and evaluates
