@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from distributed import Client  # noqa: E402
 
-from rfdsm.compare import compare  # noqa: E402
+from rfdsm.agreement import compare  # noqa: E402
 from rfdsm.runner import local_cluster  # noqa: E402
 
 

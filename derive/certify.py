@@ -28,7 +28,7 @@ from derive.activations import Activation, gamma, q1, q2, x
 #: Largest error estimate accepted (relative to ‖ρ‖², or to √‖ρ‖² for first moments and Hermite coefficients).
 TOLERANCE = 1e-13
 #: The Hermite coefficients ``c_k/√k!`` only ever enter the simulator's Mehler sums, as ``c_k c_k' γ^k/k!`` with
-#: ``|γ| ≤ 3/4`` (rfdsm/simulation/gaussian.py, GAMMA_MAX); their errors are weighted by ``(3/4)^k`` accordingly (high
+#: ``|γ| ≤ 3/4`` (rfdsm/simulation/expectations.py, GAMMA_MAX); their errors are weighted by ``(3/4)^k`` accordingly (high
 #: orders lose digits to the size of ``He_k`` at the nodes: 1e-12 at k = 100 unweighted).
 MEHLER_GAMMA = 0.75
 #: The pre-activation variances checked: every decade from 1e-8 to 1e8.

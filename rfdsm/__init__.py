@@ -3,7 +3,7 @@ simulations that check them. See README.md."""
 
 from rfdsm import distance, divergences, linear
 from rfdsm.activation_constants import Constants, constants
-from rfdsm.compare import Comparison, compare
+from rfdsm.agreement import Comparison, compare
 from rfdsm.curves import LearningCurve, PhaseDiagram, learning_curve, phase_diagram
 from rfdsm.generation import Generation, generate
 from rfdsm.results import load, package_version

@@ -126,7 +126,7 @@ def phase(args) -> int:
 
 
 def compare_command(args) -> None:
-    from rfdsm.compare import compare
+    from rfdsm.agreement import compare
     from rfdsm.runner import local_cluster, read_records
 
     if args.workers and args.scheduler:

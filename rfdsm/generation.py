@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from rfdsm.activations import load
 from rfdsm.results import Result
-from rfdsm.simulation.gaussian import correlations
+from rfdsm.simulation.expectations import correlations
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments
 from rfdsm.simulation.run import sizes
 from rfdsm.validate import count, noise_samples, positive

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import rfdsm  # noqa: E402
-from rfdsm.compare import compare  # noqa: E402
+from rfdsm.agreement import compare  # noqa: E402
 
 
 def theory_function(name: str):

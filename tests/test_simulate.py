@@ -10,10 +10,10 @@ import pytest
 from scipy.stats import norm
 
 from rfdsm.activations import load
-from rfdsm.compare import compare, extrapolate
+from rfdsm.agreement import compare, extrapolate
 from rfdsm.simulation import simulate
 from rfdsm.simulation.errors import population_errors
-from rfdsm.simulation.gaussian import (
+from rfdsm.simulation.expectations import (
     MEHLER_TOL,
     correlations,
     feature_kernel,
@@ -257,7 +257,7 @@ def test_theory_and_simulation_share_the_default_m_and_libraries_show_no_progres
 def test_bad_input_raises_value_error(kwargs):
     arguments = {"activation": "relu", "t": T, "d": 20, "psi_n": 1.0, "psi_p": 1.0} | kwargs
     name = next(iter(kwargs))
-    with pytest.raises(ValueError, match=name if name != "psi_p" or kwargs[name] < 0 else "psi_n, psi_p"):
+    with pytest.raises(ValueError, match=rf"^{name}:" if name != "psi_p" or kwargs[name] < 0 else r"^psi_n, psi_p:"):
         simulate(**arguments)
 
 
@@ -273,5 +273,12 @@ def test_bad_input_raises_value_error(kwargs):
 def test_compare_rejects_bad_input(kwargs, name):
     """One size cannot be extrapolated; a ψ d that is not whole would be simulated at another ψ."""
     arguments = {"activation": "relu", "t": T, "psi_n": 1.0, "psi_p": [1.0]} | kwargs
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=rf"^{name}:"):
         compare(**arguments)
+
+
+def test_simulate_names_a_ridge_too_small_and_a_draw_too_large():
+    with pytest.raises(ValueError, match=r"^lam: U \+ λI is not positive definite"):
+        simulate("relu", 0.1, 20, 1.0, 2.0, m=1, lam=1e-300, seeds=2)
+    with pytest.raises(ValueError, match=r"^d: a draw at d = 100000, .* needs [0-9.]+ GiB; this machine has"):
+        simulate("relu", 0.1, 100000, 1.0, 2.0, m=1, seeds=2)

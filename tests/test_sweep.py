@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import rfdsm.runner
-from rfdsm.compare import compare
+from rfdsm.agreement import compare
 from rfdsm.runner import read_records, sweep
 from rfdsm.simulation import simulate
 

@@ -1,7 +1,7 @@
 """Test and score errors of a trained random-features score, as exact Gaussian expectations over the test point.
 
 The score is ``s(y) = B ρ(W y/√d)`` with ``B = −Sᵀ``. For ``y ~ N(0, I_d)`` (every ``P_t`` of isotropic data), with the
-feature kernel ``K = E ρ(u) ρ(u)ᵀ`` of ``u = W y/√d`` (``rfdsm.simulation.gaussian.feature_kernel``) and, by Stein's
+feature kernel ``K = E ρ(u) ρ(u)ᵀ`` of ``u = W y/√d`` (``rfdsm.simulation.expectations.feature_kernel``) and, by Stein's
 lemma, ``E[y ρ(u_k)] = (w_k/√d) E ρ'(u_k) = (w_k/√d) D_k`` with ``D_k = μ1(q_k)/√q_k`` (``μ1(q) = E[g ρ(√q g)]``):
 
     ε_score = (1/d) E‖s(y) + y‖² = 1 + [⟨S, K S⟩ − (2/√d) Σ_k D_k ⟨s_k, w_k⟩] / d     (s_k, w_k rows of S, W)
@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from scipy.linalg.blas import dsyrk
 
-from rfdsm.simulation.gaussian import feature_kernel
+from rfdsm.simulation.expectations import feature_kernel
 
 
 @njit(cache=True)

@@ -5,7 +5,7 @@ loss is ``B = A/√p = −Vᵀ (U + λ I_p)^{−1}``; it is computed as ``B = �
 Cholesky factorisation (LAPACK ``potrf``/``potrs``), never an explicit inverse.
 
 For ``m = ∞`` the sums over the noises become expectations over ``z`` at each data point, computed exactly
-(``rfdsm.simulation.gaussian``): with means ``μ_ik = a w_k·x_i/√d`` and ``σ_k = √(h q_k)``,
+(``rfdsm.simulation.expectations``): with means ``μ_ik = a w_k·x_i/√d`` and ``σ_k = √(h q_k)``,
 ``U_∞ = (1/n) Σ_i E_z[ρ(u_i) ρ(u_i)ᵀ]`` (Mehler sum) and, by Stein's lemma ``E_z[z ρ(u_k)] = √h (w_k/√d) E ρ'(u_k)``
 with ``E ρ'(μ + σ g) = c_1(μ, σ)/σ``, ``V_∞ = diag((1/n) Σ_i c_1(μ_ik, σ_k)/σ_k) W/√d``.
 
@@ -31,7 +31,7 @@ from numba import vectorize
 from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dgemm, dsyrk
 
-from rfdsm.simulation.gaussian import ShiftedHermite, mehler_order, mehler_sum, needed_coefficients
+from rfdsm.simulation.expectations import ShiftedHermite, mehler_order, mehler_sum, needed_coefficients
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,12 @@ def fit(moments: Moments, lam: float, overwrite: bool = False) -> np.ndarray:
     # Fortran order is LAPACK's: the factorisation works in place, without a transposed copy.
     C = moments.U if overwrite else np.array(moments.U, order="F")
     C[np.diag_indices_from(C)] += lam
-    return cho_solve(cho_factor(C, lower=False, overwrite_a=True, check_finite=False), moments.V, check_finite=False)
+    try:
+        factor = cho_factor(C, lower=False, overwrite_a=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"lam: U + λI is not positive definite in double precision at λ = {lam:g} (U is singular "
+                         "when p > n m); take a larger ridge") from None
+    return cho_solve(factor, moments.V, check_finite=False)
 
 
 def train_errors(moments: Moments, S: np.ndarray, lam: float, h: float) -> tuple[float, float]:

@@ -10,6 +10,7 @@ Aggregation (means and standard errors over draws) is a separate step, ``aggrega
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from tqdm.auto import tqdm
 from rfdsm.activations import load
 from rfdsm.results import Result
 from rfdsm.simulation.errors import population_errors
-from rfdsm.simulation.gaussian import correlations
+from rfdsm.simulation.expectations import correlations
 from rfdsm.simulation.ridge import averaged_moments, fit, sampled_moments, train_errors
 from rfdsm.validate import count, noise_samples, positive
 
@@ -31,9 +32,27 @@ PARAMETERS = ("activation", "t", "d", "psi_n", "psi_p", "m", "lam")
 def point(activation: str, t, d, psi_n, psi_p, m=math.inf, lam=1e-3) -> dict:
     """The checked parameters of a simulated point, as a dict keyed by ``PARAMETERS``."""
     load(activation)
-    d = sizes(d, psi_n, psi_p)[0]
+    d, n, p = sizes(d, psi_n, psi_p)
+    m = noise_samples(m)
+    check_memory(d, n, p, m)
     return {"activation": activation, "t": positive("t", t), "d": d, "psi_n": float(psi_n), "psi_p": float(psi_p),
-            "m": noise_samples(m), "lam": positive("lam", lam)}
+            "m": m, "lam": positive("lam", lam)}
+
+
+def memory(d: int, n: int, p: int, m: float) -> int:
+    """Bytes a draw holds at its peak, in doubles: ``W``, ``X``, the noises and the features of the ``n m`` noisy points
+    (``m`` finite), the p × p matrices (``U`` or the Mehler sums, the kernel ``K``, the correlations ``Γ``) and ``S``."""
+    points = 0 if math.isinf(m) else n * int(m)
+    return 8 * (p * d + n * d + points * (d + p) + 3 * p * p + p * d)
+
+
+def check_memory(d: int, n: int, p: int, m: float) -> None:
+    """``ValueError`` naming ``d`` if a draw needs more memory than this machine has."""
+    need = memory(d, n, p, m)
+    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > have:
+        raise ValueError(f"d: a draw at d = {d}, n = {n}, p = {p}, m = {m:g} needs {need / 2**30:.1f} GiB; this machine "
+                         f"has {have / 2**30:.1f} GiB")
 
 
 def sizes(d, psi_n, psi_p) -> tuple[int, int, int]:
