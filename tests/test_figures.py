@@ -26,6 +26,7 @@ def test_every_seed_figure_script_is_run_here():
     assert scripts == set(OUTPUTS)
 
 
+@pytest.mark.slow  # a subprocess and a figure each: CI runs them
 @pytest.mark.parametrize("script", sorted(OUTPUTS))
 def test_script_writes_its_figures(script, tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "scripts" / script), "--quick", "--out", str(tmp_path)],
