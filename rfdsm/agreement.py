@@ -107,9 +107,9 @@ def extrapolate(sizes, mean: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np
     out, out_se = np.empty(mean.shape[1]), np.empty(mean.shape[1])
     for j in range(mean.shape[1]):
         design = powers / se[:, j, None]
-        covariance = np.linalg.inv(design.T @ design)
-        out[j] = (covariance @ design.T @ (mean[:, j] / se[:, j]))[0]
-        out_se[j] = math.sqrt(covariance[0, 0])
+        out[j] = np.linalg.lstsq(design, mean[:, j] / se[:, j], rcond=None)[0][0]
+        # se(ε_∞)² = [(DᵀD)^{-1}]_00 = ‖row 0 of D⁺‖² (the SVD behind lstsq; no normal equations)
+        out_se[j] = float(np.linalg.norm(np.linalg.pinv(design)[0]))
     return out, out_se
 
 
