@@ -75,6 +75,7 @@ def test_bad_grids_raise_value_error(kwargs):
         sweep(**arguments, seeds=1)
 
 
+@pytest.mark.slow  # starts a two-process LocalCluster: CI runs it
 def test_dask_cluster_gives_the_serial_numbers():
     """The same comparison in order and on LocalCluster(n_workers=2, processes=True): identical, bit for bit (at these
     sizes BLAS runs one thread either way; see rfdsm/runner.py on thread counts)."""
