@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from rfdsm.curves import REGIMES, LearningCurve, PhaseDiagram
 
@@ -21,15 +21,19 @@ def _m_label(m: float) -> str:
     return "∞" if np.isinf(m) else f"{m:g}"
 
 
-def _plain_log_ticks(ax, which: str = "xy") -> None:
-    """Log axes labelled with plain numbers (0.1, 1, 10) instead of powers of ten; on an axis spanning less than two
-    decades, where the decades alone would leave it bare, the minor ticks at 2 and 5 times a power of ten too."""
+def plain_log(ax, axes: str = "xy") -> None:
+    """Log axes labelled 0.1, 1, 10 (not 10⁻¹, 10⁰, 10¹), minor ticks unlabelled; an axis spanning less than two
+    decades gets labels at 1, 2 and 5 times the powers of ten (under one decade, also 1.5, 3 and 7), so that it
+    carries more than one label."""
     plain = FuncFormatter(lambda value, _: f"{value:g}")
-    two_five = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "25" else "")
-    for name in which:
-        axis, (low, high) = (ax.xaxis, ax.get_xlim()) if name == "x" else (ax.yaxis, ax.get_ylim())
+    for name in axes:
+        axis = ax.xaxis if name == "x" else ax.yaxis
+        low, high = ax.get_xlim() if name == "x" else ax.get_ylim()
+        subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if high / low < 10 else (1.0, 2.0, 5.0) if high / low < 100 else (1.0,)
+        # Every decade labelled up to six decades; past that, every other one or fewer (labels would touch).
+        axis.set_major_locator(LogLocator(subs=subs, numticks=20 if high / low < 1e7 else 7))
         axis.set_major_formatter(plain)
-        axis.set_minor_formatter(two_five if 0 < low and high / low < 100 else NullFormatter())
+        axis.set_minor_formatter(NullFormatter())
 
 
 def title(curve: LearningCurve, axis: str | None = None) -> str:
@@ -56,7 +60,7 @@ def plot_curve(curve: LearningCurve, axis: str = "psi_p", ax=None):
     ax.axhline(np.mean(curve.baseline), color="k", lw=0.8, ls=":", label="baseline $a^2$")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log_ticks(ax)
+    plain_log(ax)
     ax.set_xlabel("ψp = p/d" if axis == "psi_p" else "ψn = n/d")
     ax.set_ylabel("error per dimension")
     ax.set_title(title(curve, axis), fontsize="medium")
@@ -94,7 +98,7 @@ def plot_phase(diagram: PhaseDiagram, ax=None):
     ax.plot(diagram.psi_n, slope * diagram.psi_n, "k:", lw=1, label="ψp = ψn" if slope == 1 else f"ψp = {slope:g} ψn")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log_ticks(ax)
+    plain_log(ax)
     ax.set_xlim(diagram.psi_n.min(), diagram.psi_n.max())
     ax.set_ylim(diagram.psi_p.min(), diagram.psi_p.max())
     ax.set_xlabel("ψn = n/d")

@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # seed_figures first: it sets the BLAS threads before NumPy loads.
-from scripts.seed_figures import WIDTH, curve, label_m, legend, parser, plain_log, save  # noqa: E402
+from rfdsm.plots import plain_log  # noqa: E402
+from scripts.seed_figures import WIDTH, curve, label_m, legend, parser, save  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap, LogNorm  # noqa: E402

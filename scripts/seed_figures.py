@@ -28,7 +28,6 @@ matplotlib.use("Agg")  # scripts only write files
 import matplotlib.pyplot as plt  # noqa: E402
 
 plt.rcParams.update({"axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8})
-import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402  (matplotlib's own dependency)
 
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import rfdsm  # noqa: E402
+from rfdsm.plots import plain_log  # noqa: E402
 from scripts.phase_borders import physical, pointwise  # noqa: E402
 
 #: A paper's text width (inches) and the resolution of the PNGs: about 1000 px wide, under 100 kB.
@@ -94,21 +94,6 @@ def simulated(activation: str, t: float, psi_n: float, psi_p, m, lam: float, d: 
 
 def label_m(m) -> str:
     return "∞" if math.isinf(m) else f"{m:g}"
-
-
-def plain_log(ax, axes: str = "xy") -> None:
-    """Log axes labelled 0.1, 1, 10 (not 10⁻¹, 10⁰, 10¹), minor ticks unlabelled; an axis spanning less than two
-    decades gets labels at 1, 2 and 5 times the powers of ten (under one decade, also 1.5, 3 and 7), so that it
-    carries more than one label."""
-    plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
-    for name in axes:
-        axis = ax.xaxis if name == "x" else ax.yaxis
-        low, high = ax.get_xlim() if name == "x" else ax.get_ylim()
-        subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if high / low < 10 else (1.0, 2.0, 5.0) if high / low < 100 else (1.0,)
-        # Every decade labelled up to six decades; past that, every other one or fewer (labels would touch).
-        axis.set_major_locator(matplotlib.ticker.LogLocator(subs=subs, numticks=20 if high / low < 1e7 else 7))
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def figure(columns: int, height: float = 2.6, **kwargs):
