@@ -19,6 +19,7 @@ import numpy as np
 
 from rfdsm import solver
 from rfdsm.activation_constants import Constants, constants
+from rfdsm.data import Gaussian, Isotropic
 from rfdsm.results import Result
 from rfdsm.validate import noise_samples, positive, positive_array
 
@@ -54,23 +55,26 @@ class LearningCurve(Result):
     residual: np.ndarray
     iterations: np.ndarray
     failures: tuple = ()
+    data: str = "Isotropic()"
 
     @property
     def constants(self) -> Constants:
-        """The activation's Gaussian constants at ``t`` (``t`` a number)."""
+        """The activation's Gaussian constants at ``t`` (``t`` a number; isotropic data)."""
         if np.ndim(self.t):
             raise ValueError("t: varies over this curve; call rfdsm.constants(activation, t) for each value")
+        if self.data != "Isotropic()":
+            raise ValueError(f"data: {self.data}; its constants are data.constants(activation, t)")
         return constants(self.activation, self.t)
 
     def _generated(self) -> list[str]:
-        return [*super()._generated(), f"generated.models.rfdsm_{'infinite' if self.m == math.inf else 'finite'}"]
+        return [*super()._generated(), f"generated.models.{_model(self.m, self.data == 'Isotropic()')}"]
 
     def _dataset(self, dims=None):
         import xarray as xr
 
         dims = dims or (("point",) if self.test.ndim == 1 else tuple(f"axis_{k}" for k in range(self.test.ndim)))
         variables = {name: (dims, getattr(self, name)) for name in _CURVE_ARRAYS}
-        attrs = {"activation": self.activation, "m": self.m}
+        attrs = {"activation": self.activation, "m": self.m, "data": self.data}
         for name in ("t", "lam", "baseline"):  # a number, or an array over the grid
             value = getattr(self, name)
             if np.ndim(value):
@@ -91,12 +95,15 @@ class LearningCurve(Result):
             fields["constants"] = constants(attrs["activation"], fields["t"])
         if "failures" in cls.__dataclass_fields__:
             fields["failures"] = tuple(attrs.get("failures", "").splitlines())
+        if "data" in cls.__dataclass_fields__:
+            fields["data"] = attrs.get("data", "Isotropic()")
         return cls(activation=attrs["activation"], m=attrs["m"], **fields)
 
     def _summary(self) -> str:
         fixed = ", ".join(f"{name}={getattr(self, name):g}" for name in ("t", "m", "lam")
                           if not np.ndim(getattr(self, name)))
-        return f"{self.activation}, {fixed}; {self.test.size} points {self.test.shape}"
+        on = "" if self.data == "Isotropic()" else f", data={self.data}"
+        return f"{self.activation}, {fixed}{on}; {self.test.size} points {self.test.shape}"
 
 
 def _broadcast(**arrays) -> list[np.ndarray]:
@@ -116,9 +123,18 @@ def sweep_order(t: np.ndarray, lam: np.ndarray, psi_n: np.ndarray, psi_p: np.nda
     return np.lexsort((np.where(column % 2 == 0, psi_p, -psi_p), psi_n, lam, t))
 
 
-def learning_curve(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, on_failure: str = "raise"
+def _model(m: float, isotropic: bool) -> str:
+    """The generated model of RF-DSM with ``m`` noise samples on isotropic data or on data with a spectrum."""
+    return f"rfdsm_{'' if isotropic else 'spectrum_'}{'infinite' if m == math.inf else 'finite'}"
+
+
+def learning_curve(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, data=None, on_failure: str = "raise"
                    ) -> LearningCurve:
     """Test, train, ridge-train and score errors at every point of ``np.broadcast(t, lam, psi_n, psi_p)``.
+
+    ``data``: a data model of ``rfdsm.data`` (default ``Isotropic()``). For Gaussian data with a covariance spectrum
+    the errors come from the spectral pencils, the activation constants are taken at the pre-activation variance
+    ``q = a² tr Σ/d + h``, and the baseline is ``C_t = 1 − (h/d) tr Σ_t^{-1}`` (docs/data.md).
 
     ``m`` noise samples per data point (a positive integer or ``math.inf``), ridge ``lam > 0``, time ``t > 0``. Points
     are solved in ``sweep_order``, whatever order they are given in, and the numbers do not depend on it. A point where
@@ -132,15 +148,20 @@ def learning_curve(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, on
     shape = grids[0].shape
     t_, lam_, psi_n_, psi_p_ = (g.ravel() for g in grids)
     order = sweep_order(t_, lam_, psi_n_, psi_p_)
+    data = Isotropic() if data is None else data
+    if not isinstance(data, Gaussian):
+        raise ValueError(f"data: expected a data model of rfdsm.data (Isotropic(), PowerLaw(k), …), got {data!r}")
+    isotropic = isinstance(data, Isotropic)
     times, which = np.unique(t_, return_inverse=True)
-    table = np.array([[c.h, c.mu1, c.mustar2, c.kappa] for c in (constants(activation, v) for v in times)])[which]
-    params = {"lam": lam_, "psi_n": psi_n_, "psi_p": psi_p_, "h": table[:, 0], "mu1": table[:, 1],
-              "mustar2": table[:, 2], "kappa": table[:, 3]}
+    table = np.array([[c.h, c.q, c.mu1, c.mustar2, c.kappa, data.baseline(c.t)]
+                      for c in (data.constants(activation, v) for v in times)])[which]
+    params = {"lam": lam_, "psi_n": psi_n_, "psi_p": psi_p_, "h": table[:, 0], "mu1": table[:, 2],
+              "mustar2": table[:, 3], "kappa": table[:, 4]}
+    params |= {} if isotropic else {"q": table[:, 1]}
+    params |= {} if m == math.inf else {"m": m}
     params = {k: v[order] if np.ndim(v) else v for k, v in params.items()}
-    if m == math.inf:
-        result = solver.sweep("rfdsm_infinite", params, tol=_TOL, on_failure=on_failure)
-    else:
-        result = solver.sweep("rfdsm_finite", params | {"m": m}, tol=_TOL, on_failure=on_failure)
+    result = solver.sweep(_model(m, isotropic), params, tol=_TOL, on_failure=on_failure,
+                          spectrum=None if isotropic else data.spectrum())
     back = np.empty_like(order)
     back[order] = np.arange(order.size)
 
@@ -153,9 +174,9 @@ def learning_curve(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, on
         activation=activation, t=t_out, m=m, lam=scalar(lam, grids[1]), psi_n=grids[2].copy(),
         psi_p=grids[3].copy(), test=field(result["test"]), train=field(result["train"]),
         train_ridge=field(result["train_ridge"]), score=field(result["score"]),
-        baseline=np.exp(-2 * t_out) if np.ndim(t_out) else math.exp(-2 * t_out),
+        baseline=field(table[order, 5]) if np.ndim(t_out) else float(table[0, 5]),
         status=field(result.status), residual=field(result.residual), iterations=field(result.iterations),
-        failures=tuple(result.failures()),
+        failures=tuple(result.failures()), data=repr(data),
     )
 
 
@@ -211,7 +232,7 @@ def classify(test, train, baseline: float, tolerance: float) -> np.ndarray:
 
 
 def phase_diagram(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: float = 1e-3, *,
-                  tolerance: float = 0.1, on_failure: str = "raise") -> PhaseDiagram:
+                  tolerance: float = 0.1, data=None, on_failure: str = "raise") -> PhaseDiagram:
     """Errors and regimes on the grid of the 1-D arrays ``psi_n`` (columns) and ``psi_p`` (rows), arguments in
     ``learning_curve``'s order; ``classify`` states the rule. The grid is one ``learning_curve``, so its numbers are
     those of point-by-point calls."""
@@ -225,5 +246,5 @@ def phase_diagram(activation: str, t: float, psi_n, psi_p, m=math.inf, lam: floa
         if np.ndim(value):
             raise ValueError(f"{name}: expected a number for a phase diagram, got shape {np.shape(value)}")
     grid_p, grid_n = np.meshgrid(psi_p, psi_n, indexing="ij")
-    curve = learning_curve(activation, t, grid_n, grid_p, m=m, lam=lam, on_failure=on_failure)
+    curve = learning_curve(activation, t, grid_n, grid_p, m=m, lam=lam, data=data, on_failure=on_failure)
     return PhaseDiagram(curve, tolerance, classify(curve.test, curve.train, curve.baseline, tolerance))
