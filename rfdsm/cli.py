@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+import rfdsm.data
+
 from rfdsm import __version__
 from rfdsm.activations import available
 from rfdsm.activation_constants import constants
@@ -49,6 +51,22 @@ def noise_samples_argument(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+#: ``--data`` models by name, and how their ``NAME:KEY=VALUE,…`` keywords map to the constructor.
+DATA = {"isotropic": rfdsm.data.Isotropic, "powerlaw": rfdsm.data.PowerLaw, "twoatoms": rfdsm.data.TwoAtoms}
+
+
+def data_argument(text: str):
+    """``--data``: ``isotropic``, ``powerlaw:k=0.5``, ``twoatoms:l1=0.5,l2=1.5[,weight=0.3]``."""
+    name, _, rest = text.partition(":")
+    if name not in DATA:
+        raise argparse.ArgumentTypeError(f"data: expected one of {', '.join(DATA)} (NAME:KEY=VALUE,…), got {text!r}")
+    try:
+        keywords = {key: float(value) for key, value in (item.split("=") for item in rest.split(",") if item)}
+        return DATA[name](**keywords)
+    except (TypeError, ValueError) as err:
+        raise argparse.ArgumentTypeError(f"data: {text!r}: {err}") from None
+
+
 def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
     parser.add_argument("--activation", default="tanh", help="generated activation (default: tanh); "
                         f"available: {', '.join(available())}")
@@ -59,7 +77,10 @@ def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
     ranges = "a number, or START:STOP:COUNT for COUNT values from START to STOP spaced evenly on a log scale"
     parser.add_argument("--psi-n", type=grid, default=grid(psi_n), help=f"ψn = n/d: {ranges} (default: {psi_n})")
     parser.add_argument("--psi-p", type=grid, default=grid(psi_p), help=f"ψp = p/d: {ranges} (default: {psi_p})")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG and CSV (default: out/)")
+    parser.add_argument("--data", type=data_argument, default=rfdsm.data.Isotropic(),
+                        help="data model: isotropic, powerlaw:k=K (0 ≤ K < 1), twoatoms:l1=L1,l2=L2[,weight=W] "
+                        "(default: isotropic; docs/data.md)")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG and NetCDF (default: out/)")
 
 
 def output_stem(folder: Path, kind: str, parameters: dict) -> Path:
@@ -81,10 +102,12 @@ def curve(args) -> int:
     if args.psi_n.size > 1 and args.psi_p.size > 1:
         raise ValueError("psi_n, psi_p: give a range for one of them and a number for the other")
     start = time.perf_counter()
-    c = learning_curve(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam, on_failure="nan")
+    c = learning_curve(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam, data=args.data,
+                       on_failure="nan")
     elapsed = time.perf_counter() - start
     axis = "psi_p" if args.psi_p.size > 1 or args.psi_n.size == 1 else "psi_n"
     stem = output_stem(args.out, "curve", {"activation": args.activation, "t": args.t, "m": args.m, "lam": args.lam,
+                                           "data": repr(args.data),
                                            "psi_n": args.psi_n, "psi_p": args.psi_p})
     c.save(f"{stem}.nc")
     if np.all(c.status != 0):
@@ -93,7 +116,7 @@ def curve(args) -> int:
     plot_curve(c, axis).figure.savefig(f"{stem}.png", dpi=DPI, bbox_inches="tight")
     best = int(np.nanargmin(c.test))
     print(f"{c.test.size} points in {elapsed * 1e3:.1f} ms (with the one-off load of the compiled solver); "
-          f"baseline a² = {c.baseline:.4f}; lowest test error "
+          f"baseline (exact score) {c.baseline:.4f}; lowest test error "
           f"{c.test.ravel()[best]:.4f} at ψn = {c.psi_n.ravel()[best]:.3g}, ψp = {c.psi_p.ravel()[best]:.3g}")
     print(f"wrote {stem}.png and {stem}.nc")
     return _report(c.failures)
@@ -112,10 +135,11 @@ def phase(args) -> int:
     from rfdsm.plots import DPI, plot_phase
 
     start = time.perf_counter()
-    d = phase_diagram(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam,
+    d = phase_diagram(args.activation, args.t, args.psi_n, args.psi_p, m=args.m, lam=args.lam, data=args.data,
                       tolerance=args.tolerance, on_failure="nan")
     elapsed = time.perf_counter() - start
     stem = output_stem(args.out, "phase", {"activation": args.activation, "t": args.t, "m": args.m, "lam": args.lam,
+                                           "data": repr(args.data),
                                            "psi_n": args.psi_n, "psi_p": args.psi_p, "tolerance": args.tolerance})
     d.save(f"{stem}.nc")
     plot_phase(d).figure.savefig(f"{stem}.png", dpi=DPI, bbox_inches="tight")

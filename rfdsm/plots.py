@@ -38,7 +38,8 @@ def plain_log(ax, axes: str = "xy") -> None:
 
 def title(curve: LearningCurve, axis: str | None = None) -> str:
     """Every parameter held fixed over ``curve`` (the swept ``axis`` left out)."""
-    parts = [curve.activation, f"t = {curve.t:g}" if np.ndim(curve.t) == 0 else None, f"m = {_m_label(curve.m)}",
+    parts = [curve.activation, None if curve.data == "Isotropic()" else curve.data,
+             f"t = {curve.t:g}" if np.ndim(curve.t) == 0 else None, f"m = {_m_label(curve.m)}",
              f"λ = {curve.lam:g}" if np.ndim(curve.lam) == 0 else None]
     for name, symbol in (("psi_n", "ψn"), ("psi_p", "ψp")):
         values = np.unique(getattr(curve, name))
@@ -49,7 +50,7 @@ def title(curve: LearningCurve, axis: str | None = None) -> str:
 
 def plot_curve(curve: LearningCurve, axis: str = "psi_p", ax=None):
     """Test, train (with and without the ridge term) and score errors against ``axis`` (``"psi_p"`` or ``"psi_n"``),
-    with the baseline ``a² = e^{−2t}``, the test error of the exact score."""
+    with the baseline, the test error of the exact score (``a² = e^{−2t}`` on isotropic data, ``C_t`` otherwise)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 * WIDTH, WIDTH), layout="constrained")
     x = getattr(curve, axis).ravel()
@@ -57,7 +58,8 @@ def plot_curve(curve: LearningCurve, axis: str = "psi_p", ax=None):
     ax.plot(x, curve.train.ravel(), color="C1", label="train")
     ax.plot(x, curve.train_ridge.ravel(), color="C1", ls="--", label="train + ridge term")
     ax.plot(x, curve.score.ravel(), color="C2", ls="-.", label="score")
-    ax.axhline(np.mean(curve.baseline), color="k", lw=0.8, ls=":", label="baseline $a^2$")
+    label = "baseline $a^2$" if curve.data == "Isotropic()" else "baseline $C_t$ (exact score)"
+    ax.axhline(np.mean(curve.baseline), color="k", lw=0.8, ls=":", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log(ax)
@@ -93,7 +95,7 @@ def plot_phase(diagram: PhaseDiagram, ax=None):
     curve = diagram.curve
     slope = 1.0 if np.isinf(curve.m) else curve.m
     first, steepest = borders(diagram)
-    ax.plot(diagram.psi_n, first, color="k", lw=1.2, label="train error reaches $a^2$")
+    ax.plot(diagram.psi_n, first, color="k", lw=1.2, label="train error reaches the baseline")
     ax.plot(diagram.psi_n, steepest, color="k", lw=1.2, ls="-.", label="steepest rise of test error")
     ax.plot(diagram.psi_n, slope * diagram.psi_n, "k:", lw=1, label="ψp = ψn" if slope == 1 else f"ψp = {slope:g} ψn")
     ax.set_xscale("log")

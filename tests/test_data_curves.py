@@ -49,3 +49,14 @@ def test_phase_diagram_and_saved_results_keep_the_data_model(tmp_path):
 def test_bad_data_names_the_argument():
     with pytest.raises(ValueError, match=r"^data: expected a data model of rfdsm.data"):
         rfdsm.learning_curve("tanh", 0.1, 1.0, 1.0, data="powerlaw")
+
+
+def test_cli_draws_a_curve_on_a_power_law_and_refuses_bad_data(tmp_path, capsys):
+    from rfdsm.cli import main
+
+    assert main(["curve", "--data", "powerlaw:k=0.5", "--psi-p", "0.1:10:5", "--out", str(tmp_path)]) == 0
+    (saved,) = tmp_path.glob("*.nc")
+    assert rfdsm.load(saved).data == "PowerLaw(k=0.5)" and len(list(tmp_path.glob("*.png"))) == 1
+    with pytest.raises(SystemExit):
+        main(["curve", "--data", "powerlaw:k=2", "--out", str(tmp_path)])
+    assert "data: 'powerlaw:k=2': k: must be < 1" in capsys.readouterr().err
