@@ -1,0 +1,166 @@
+"""Real images (rfdsm/data/images.py): the IDX reader on files written here, the digits data model (split,
+standardisation, spectrum), its realisation, and the memorisation metric on images."""
+
+import gzip
+import math
+
+import numpy as np
+import pytest
+
+import rfdsm
+from rfdsm.data import Digits, Gaussian, Images
+from rfdsm.data.images import read_idx
+from rfdsm.generation import distance_ratios, memorised_fraction
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return Digits()
+
+
+def idx_bytes(array: np.ndarray, code: int) -> bytes:
+    """The IDX encoding of ``array`` with value type ``code``: ``0 0 code ndim``, the sizes, the big-endian values."""
+    dtype = {0x08: ">u1", 0x0D: ">f4", 0x0E: ">f8"}[code]
+    header = bytes([0, 0, code, array.ndim]) + np.array(array.shape, ">u4").tobytes()
+    return header + array.astype(dtype).tobytes()
+
+
+def write(path, content: bytes, zipped: bool):
+    path.write_bytes(gzip.compress(content) if zipped else content)
+    return path
+
+
+IMAGES = np.random.default_rng(0).integers(0, 256, size=(12, 4, 6)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("code", [0x08, 0x0E])
+def test_idx_files_are_read_back_exactly(tmp_path, zipped, code):
+    # Named without .gz: the reader tells gzip by its magic bytes.
+    path = write(tmp_path / "images-idx3", idx_bytes(IMAGES, code), zipped)
+    array = read_idx(path)
+    assert array.shape == IMAGES.shape and np.array_equal(array, IMAGES)
+    images = Images.from_file(path, held_out=2)
+    assert np.allclose(np.sort(images.pixels(np.vstack([images.training, images.held])).ravel()),
+                       np.sort(IMAGES.ravel()), atol=1e-12)
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("damage, message", [
+    (lambda raw: b"\x00\x00\x07\x03" + raw[4:], "bad magic number"),       # unknown value type
+    (lambda raw: b"\x08\x03\x00\x00" + raw[4:], "bad magic number"),       # bytes swapped
+    (lambda raw: raw[:-5], "truncated"),                                    # values cut
+    (lambda raw: raw[:10], "truncated"),                                    # sizes cut
+    (lambda raw: raw + b"\x00", "trailing bytes"),
+    (lambda raw: b"", "bad magic number"),
+], ids=["type", "swapped", "values", "header", "trailing", "empty"])
+def test_bad_idx_files_raise_naming_the_file(tmp_path, zipped, damage, message):
+    path = write(tmp_path / "broken-idx3-ubyte", damage(idx_bytes(IMAGES, 0x08)), zipped)
+    with pytest.raises(ValueError, match=rf"^path: .*broken-idx3-ubyte.*{message}"):
+        Images.from_file(path)
+
+
+def test_a_truncated_gzip_stream_raises_naming_the_file(tmp_path):
+    path = tmp_path / "cut-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(IMAGES, 0x08))[:-12])
+    with pytest.raises(ValueError, match=r"^path: .*cut-idx3-ubyte\.gz"):
+        Images.from_file(path)
+
+
+@pytest.mark.parametrize("shape", [(12,), (2, 3, 4, 5)], ids=["labels", "4-D"])
+def test_files_without_images_raise_naming_the_file(tmp_path, shape):
+    path = write(tmp_path / "labels-idx1-ubyte", idx_bytes(np.zeros(shape, np.uint8), 0x08), False)
+    assert read_idx(path).shape == shape  # a valid IDX file, but no N × H × W images
+    with pytest.raises(ValueError, match=r"^path: .*labels-idx1-ubyte.*shape"):
+        Images.from_file(path)
+
+
+def test_numpy_files_and_downsampling(tmp_path):
+    np.save(tmp_path / "a.npy", IMAGES)
+    np.savez(tmp_path / "b.npz", images=IMAGES, labels=np.arange(12))
+    plain = Images.from_file(tmp_path / "a.npy", held_out=2)
+    assert plain.d == 24 and plain.shape == (4, 6)
+    with pytest.raises(ValueError, match=r"^key: .*b\.npz.*images, labels"):
+        Images.from_file(tmp_path / "b.npz")
+    halved = Images.from_file(tmp_path / "b.npz", key="images", downsample=2, held_out=2)
+    assert halved.shape == (2, 3)
+    blocks = IMAGES.astype(float).reshape(12, 2, 2, 3, 2).mean(axis=(2, 4))
+    assert np.allclose(np.sort(halved.pixels(np.vstack([halved.training, halved.held])).ravel()),
+                       np.sort(blocks.ravel()), atol=1e-12)
+    assert repr(halved) == (f"Images.from_file({str(tmp_path / 'b.npz')!r}, downsample=2, key='images', held_out=2, "
+                            "seed=0)")
+    with pytest.raises(ValueError, match=r"^downsample:"):
+        Images.from_file(tmp_path / "a.npy", downsample=4)  # 6 is not a multiple of 4
+    with pytest.raises(ValueError, match=r"^path: .*missing\.npy"):
+        Images.from_file(tmp_path / "missing.npy")
+
+
+def test_digits_split_and_standardisation(digits):
+    from sklearn.datasets import load_digits
+
+    assert digits.d == 64 and digits.shape == (8, 8)
+    assert digits.training.shape == (1498, 64) and digits.held.shape == (299, 64)
+    # Pool and held-out images are the 1,797 digits, each once.
+    back = np.rint(digits.pixels(np.vstack([digits.training, digits.held])).reshape(-1, 64))
+    assert np.array_equal(np.unique(back, axis=0), np.unique(load_digits().data, axis=0))
+    assert np.allclose(digits.training.mean(axis=0), 0, atol=1e-13)
+    assert np.trace(np.cov(digits.training, rowvar=False)) / 64 == pytest.approx(1, rel=1e-13)
+    assert digits.second_moment() == pytest.approx(1, rel=1e-13)
+    # The held-out images carry the pool's mean and scale, not their own.
+    assert np.allclose(digits.held * digits.scale + digits.mean, load_digits().data[_held_indices(digits)])
+    assert repr(digits) == "Digits(held_out=299, seed=0)"
+    other = Digits(held_out=100, seed=3)
+    assert repr(other) == "Digits(held_out=100, seed=3)" and other.training.shape == (1697, 64)
+
+
+def _held_indices(digits) -> np.ndarray:
+    return np.random.default_rng(digits.seed).permutation(1797)[:digits.held_out]
+
+
+def test_digits_spectrum_is_the_pool_covariance(digits):
+    covariance = np.cov(digits.training, rowvar=False)
+    values, basis = digits.realise(np.random.default_rng(0), 64).eigh()
+    assert np.allclose(values, np.linalg.eigvalsh(covariance), atol=1e-12)
+    assert np.allclose((basis * values) @ basis.T, covariance, atol=1e-12)
+    assert np.allclose(basis.T @ basis, np.eye(64), atol=1e-12)
+    assert np.count_nonzero(values == 0) == 3  # the three pixels that are blank in every digit
+    law = digits.spectrum()
+    assert np.array_equal(law, digits.spectrum(64)) and law[0, 1] == pytest.approx(3 / 64)
+    t, a2 = 0.2, math.exp(-0.4)
+    sigma_t = a2 * covariance + (1 - a2) * np.eye(64)
+    assert digits.baseline(t) == pytest.approx(1 - (1 - a2) * np.trace(np.linalg.inv(sigma_t)) / 64, rel=1e-12)
+    # The theory sees the digits as the Gaussian with their spectrum.
+    curve = rfdsm.learning_curve("tanh", t, 2.0, [0.5, 2.0], data=digits)
+    same = rfdsm.learning_curve("tanh", t, 2.0, [0.5, 2.0], data=Gaussian(values))
+    assert np.array_equal(curve.test, same.test) and curve.data == "Digits(held_out=299, seed=0)"
+    with pytest.raises(ValueError, match=r"^d:"):
+        digits.realise(np.random.default_rng(0), 63)
+    with pytest.raises(ValueError, match=r"^d:"):
+        digits.eigenvalues(100)
+
+
+def test_digits_realisation_draws_images(digits):
+    rng = np.random.default_rng(1)
+    images = digits.realise(rng, 64)
+    assert images.gaussian is False and images.d == 64
+    X = images.sample(rng, 1498)
+    assert np.array_equal(np.unique(X, axis=0), np.unique(digits.training, axis=0))  # without replacement
+    assert not np.array_equal(images.sample(rng, 10), images.sample(rng, 10))
+    assert np.array_equal(images.test(rng, 1000), digits.held)
+    part = images.test(rng, 50)
+    assert part.shape == (50, 64) and np.unique(part, axis=0).shape[0] == 50
+    assert all(np.any(np.all(digits.held == row, axis=1)) for row in part)
+    with pytest.raises(ValueError, match=r"^n:"):
+        images.sample(rng, 1499)
+
+
+def test_memorisation_metric_on_copies_and_on_fresh_gaussian_samples(digits):
+    rng = np.random.default_rng(2)
+    training = digits.realise(rng, 64).sample(rng, 500)
+    copies = training[rng.choice(500, 200)]
+    fraction, low, high = memorised_fraction(distance_ratios(copies, training), rng)
+    assert (fraction, low, high) == (1.0, 1.0, 1.0)
+    values, basis = digits.realise(rng, 64).eigh()
+    fresh = (rng.standard_normal((200, 64)) * np.sqrt(values)) @ basis.T  # N(0, Σ) of the digits
+    fraction, low, high = memorised_fraction(distance_ratios(fresh, training), rng)
+    assert (fraction, low, high) == (0.0, 0.0, 0.0)
