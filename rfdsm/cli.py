@@ -1,4 +1,5 @@
-"""The ``rfdsm`` command: ``rfdsm curve``, ``rfdsm phase``, ``rfdsm compare``, ``rfdsm constants``, ``rfdsm --version``.
+"""The ``rfdsm`` command: ``rfdsm curve``, ``rfdsm phase``, ``rfdsm compare``, ``rfdsm generate`` (rfdsm/cli_generate.py),
+``rfdsm constants``, ``rfdsm --version``.
 
 Ranges are ``START:STOP:COUNT`` with logarithmic spacing (``--psi-p 0.1:10:200``) or a single number.
 
@@ -24,6 +25,7 @@ import rfdsm.data
 from rfdsm import __version__
 from rfdsm.activations import available
 from rfdsm.activation_constants import constants
+from rfdsm.cli_generate import add_parser as add_generate
 from rfdsm.curves import REGIMES, learning_curve, phase_diagram
 from rfdsm.solver import ConvergenceError
 from rfdsm.validate import noise_samples
@@ -231,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scheduler", default=None, help="run on the Dask scheduler at this address (tcp://host:port)")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the results (default: out/)")
     p.set_defaults(run=compare_command)
+    add_generate(sub, grid, noise_samples_argument, data_argument)
     p = sub.add_parser("constants", help="Gaussian constants of the activations at some times")
     p.add_argument("--activation", nargs="*", help="activations (default: all generated)")
     p.add_argument("--t", type=float, nargs="+", default=[0.1, 1.0], help="times (default: 0.1 1)")
