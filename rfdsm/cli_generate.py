@@ -24,8 +24,9 @@ from rfdsm.generation import THRESHOLD, generate
 #: Samples each run shows in the picture grid.
 GRID = 8
 #: Where the reverse process stops. Below ``generation.generate``'s default 0.01: a sample stops at ``a x + √h z``,
-#: and on digits (d = 64, standardised; nearest training neighbours 1.2 to 4 apart) the noise ``√(h d) ≈ 1.1`` at
-#: t = 0.01 would push a quarter of exact copies of the 1,498 training digits over the 1/3 ratio; at t = 0.001 none.
+#: and on digits (d = 64, standardised; nearest training neighbours 3.8 apart at the median, 1.2 at the least) the
+#: noise ``√(h d) ≈ 1.1`` at t = 0.01 would push a quarter of exact copies of the 1,498 training digits over the 1/3
+#: ratio; at t = 0.001 none (docs/images.md §3).
 T_MIN = 1e-3
 
 
