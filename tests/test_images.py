@@ -164,3 +164,12 @@ def test_memorisation_metric_on_copies_and_on_fresh_gaussian_samples(digits):
     fresh = (rng.standard_normal((200, 64)) * np.sqrt(values)) @ basis.T  # N(0, Σ) of the digits
     fraction, low, high = memorised_fraction(distance_ratios(fresh, training), rng)
     assert (fraction, low, high) == (0.0, 0.0, 0.0)
+
+
+def test_command_line_data_entries(tmp_path, digits):
+    from rfdsm.cli import data_argument
+
+    np.save(tmp_path / "a.npy", IMAGES)
+    assert repr(data_argument("digits")) == repr(digits)
+    images = data_argument(f"images:{tmp_path / 'a.npy'},downsample=2,held_out=3")
+    assert images.shape == (2, 3) and images.held_out == 3
