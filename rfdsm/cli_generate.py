@@ -47,7 +47,7 @@ def picture_grid(images: Images, runs: list, count: int = GRID):
     for row, (label, run) in enumerate(runs):
         shown = np.arange(min(count, run.samples.shape[0]))
         generated = images.pixels(run.samples[shown])
-        closest = images.pixels(run.data[nearest(run.samples[shown], run.data)])
+        closest = images.pixels(run.training[nearest(run.samples[shown], run.training)])
         for k in range(count):
             top, bottom = axes[2 * row, k], axes[2 * row + 1, k]
             for ax in (top, bottom):

@@ -146,12 +146,14 @@ def test_digits_realisation_draws_images(digits):
     X = images.sample(rng, 1498)
     assert np.array_equal(np.unique(X, axis=0), np.unique(digits.training, axis=0))  # without replacement
     assert not np.array_equal(images.sample(rng, 10), images.sample(rng, 10))
-    assert np.array_equal(images.test(rng, 1000), digits.held)
+    assert np.array_equal(images.test(rng, 299), digits.held)
+    assert np.array_equal(images.test(rng, 1000), np.vstack([digits.held] * 3))  # whole copies, each its own noise
     part = images.test(rng, 50)
     assert part.shape == (50, 64) and np.unique(part, axis=0).shape[0] == 50
     assert all(np.any(np.all(digits.held == row, axis=1)) for row in part)
     with pytest.raises(ValueError, match=r"^n:"):
         images.sample(rng, 1499)
+    assert np.array_equal(digits.sample(np.random.default_rng(5), 7, 64), images.sample(np.random.default_rng(5), 7))
 
 
 def test_memorisation_metric_on_copies_and_on_fresh_gaussian_samples(digits):

@@ -14,8 +14,10 @@ generation see the images themselves through ``realise`` (docs/data.md's interfa
   (3 of the 64 digit pixels, always blank) and blow up the near-constant border ones into noise; with the global
   scale such pixels are zero-variance directions: ``Σ`` has zero eigenvalues, which the theory accepts. Held-out
   images get the pool's mean and scale.
-- ``sample(rng, n, d)``: ``n`` training images drawn without replacement from the pool; the realisation's ``test``
-  gives held-out images (all of them when ``n`` is at least their number, else ``n`` drawn without replacement).
+- ``realise(rng, d)``: ``sample(rng, n)`` draws ``n`` training images without replacement from the pool (so does
+  ``sample(rng, n, d)``); ``test(rng, n)`` gives the held-out images, repeated ``n // k`` times when ``n`` reaches
+  their number ``k`` (every row gets its own noise in the simulation), else ``n`` of them without replacement;
+  ``gaussian`` is False: the simulation's test and score errors are means over these test points.
 - ``d`` must be the image dimension: there is no other size of these data.
 
 Files (``Images.from_file``): the IDX format of MNIST and Fashion-MNIST (``train-images-idx3-ubyte[.gz]``: the bytes
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rfdsm.data.gaussian import Gaussian
+from rfdsm.data.gaussian import Gaussian, _check_generator
 from rfdsm.validate import count
 
 #: IDX value types by their code (third magic byte), all big-endian.
@@ -138,6 +140,7 @@ class Images(Gaussian):
                   seed: int = 0) -> Images:
         """The images of an IDX (gzipped or not), ``.npy`` or ``.npz`` file, ``downsample × downsample`` blocks
         averaged."""
+        downsample = count("downsample", downsample)
         pixels = downsampled(read_images(path, key), downsample)
         source = f"Images.from_file({str(path)!r}, downsample={downsample}, key={key!r}, "
         return cls(pixels, held_out=held_out, seed=seed, source=source)
@@ -161,13 +164,9 @@ class Images(Gaussian):
         self._dimension(d)
         return self._basis
 
-    def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-        """``n`` standardised training images, drawn without replacement from the pool."""
-        self._dimension(d)
-        return self.training[_subset(rng, n, self.training.shape[0], "training images")]
-
     def realise(self, rng: np.random.Generator, d: int) -> ImageRealisation:
-        """The images at dimension ``d`` (nothing to draw: the split is fixed)."""
+        """The images at dimension ``d`` (nothing to draw: the split is fixed); ``sample(rng, n, d)`` draws from it."""
+        _check_generator(rng)
         return ImageRealisation(self, self._dimension(d))
 
     def pixels(self, rows) -> np.ndarray:
@@ -195,14 +194,18 @@ class ImageRealisation:
         self.images, self.d = images, d
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` training images without replacement."""
-        return self.images.sample(rng, n, self.d)
+        """``n`` standardised training images, drawn without replacement from the pool."""
+        training = self.images.training
+        return training[_subset(rng, n, training.shape[0], "training images")]
 
     def test(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """All held-out images if ``n`` reaches their number, else ``n`` of them without replacement."""
+        """The held-out images, each repeated ``n // k`` times (``k`` of them; the simulation gives every row its own
+        noise, so the mean over ``z`` at each image is sharper), or ``n < k`` of them without replacement."""
         held = self.images.held
         n = count("n", n)
-        return held if n >= held.shape[0] else held[_subset(rng, n, held.shape[0], "held-out images")]
+        if n < held.shape[0]:
+            return held[_subset(rng, n, held.shape[0], "held-out images")]
+        return np.tile(held, (n // held.shape[0], 1))
 
     def eigh(self) -> tuple[np.ndarray, np.ndarray]:
         """``(eigenvalues, basis)`` of the pool's covariance ``Σ``."""
@@ -211,8 +214,7 @@ class ImageRealisation:
 
 def _subset(rng: np.random.Generator, n: int, size: int, what: str) -> np.ndarray:
     """``n`` distinct indices of ``range(size)`` in random order."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng: expected a numpy.random.Generator, got {rng!r}")
+    _check_generator(rng)
     n = count("n", n)
     if n > size:
         raise ValueError(f"n: {n} exceeds the {size} {what}")
