@@ -175,3 +175,24 @@ def test_command_line_data_entries(tmp_path, digits):
     assert repr(data_argument("digits")) == repr(digits)
     images = data_argument(f"images:{tmp_path / 'a.npy'},downsample=2,held_out=3")
     assert images.shape == (2, 3) and images.held_out == 3
+
+
+def test_small_simulation_on_digits_is_near_the_gaussian_equivalent_theory(digits):
+    # Few features (p = 32) and many images (n = 512): the regime where the Gaussian equivalent holds best. Tolerance
+    # 5 %: a few times the O(1/d) finite-size effect at d = 64; unstandardised digits (tr Σ/d = 18.8) or Gaussian
+    # test points with another Σ would be off by far more.
+    run = rfdsm.simulate("tanh", 0.1, 64, 8.0, 0.5, lam=1e-3, seeds=3, data=digits)
+    theory = rfdsm.learning_curve("tanh", 0.1, 8.0, 0.5, lam=1e-3, data=digits)
+    assert run.data == repr(digits) and run.n == 512 and run.p == 32
+    for error in ("test", "train"):
+        assert getattr(run, error) == pytest.approx(float(getattr(theory, error)), rel=0.05), error
+    again = rfdsm.simulate("tanh", 0.1, 64, 8.0, 0.5, lam=1e-3, seeds=3, data=digits)
+    assert again.test == run.test
+
+
+def test_generation_on_digits_trains_on_pool_images(digits):
+    run = rfdsm.generate("tanh", 64, 1.0, 2.0, m=4, lam=1e-3, samples=20, steps=4, t_min=1e-3, data=digits)
+    assert run.training.shape == (64, 64) and run.samples.shape == (20, 64) and run.data == repr(digits)
+    pool = {row.tobytes() for row in digits.training}
+    assert all(row.tobytes() in pool for row in run.training)
+    assert np.array_equal(run.ratios, distance_ratios(run.samples, run.training))
