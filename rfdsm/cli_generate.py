@@ -36,35 +36,33 @@ def nearest(samples: np.ndarray, training: np.ndarray) -> np.ndarray:
 
 
 def picture_grid(images: Images, runs: list, count: int = GRID):
-    """A figure with two rows per run: ``count`` generated images (titled by their distance ratio, framed in red when
+    """A figure with a panel per run: ``count`` generated images (titled by their distance ratio, framed in red when
     memorised) above their nearest training images; ``runs`` holds ``(label, Generation)`` pairs."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2 * len(runs), count, figsize=(0.8 * count, 1.75 * len(runs)), squeeze=False,
-                             layout="constrained")
+    fig = plt.figure(figsize=(0.8 * count, 1.9 * len(runs)), layout="constrained")
     pixels = images.pixels(images.training)
-    low, high = pixels.min(), pixels.max()  # one grey scale for every picture
-    for row, (label, run) in enumerate(runs):
-        shown = np.arange(min(count, run.samples.shape[0]))
-        generated = images.pixels(run.samples[shown])
-        closest = images.pixels(run.training[nearest(run.samples[shown], run.training)])
-        for k in range(count):
-            top, bottom = axes[2 * row, k], axes[2 * row + 1, k]
+    scale = {"cmap": "gray_r", "vmin": pixels.min(), "vmax": pixels.max()}  # one grey scale for every picture
+    for panel, (label, run) in zip(np.atleast_1d(fig.subfigures(len(runs), 1)), runs):
+        panel.suptitle(label, fontsize=8)
+        axes = panel.subplots(2, count, squeeze=False)
+        shown = min(count, run.samples.shape[0])
+        generated = images.pixels(run.samples[:shown])
+        closest = images.pixels(run.training[nearest(run.samples[:shown], run.training)])
+        for k, (top, bottom) in enumerate(axes.T):
             for ax in (top, bottom):
                 ax.set(xticks=[], yticks=[])
-            if k >= shown.size:
-                top.axis("off"), bottom.axis("off")
+                ax.set_visible(k < shown)
+            if k >= shown:
                 continue
-            top.imshow(generated[k], cmap="gray_r", vmin=low, vmax=high)
-            bottom.imshow(closest[k], cmap="gray_r", vmin=low, vmax=high)
+            top.imshow(generated[k], **scale)
+            bottom.imshow(closest[k], **scale)
             memorised = run.ratios[k] < THRESHOLD
             top.set_title(f"{run.ratios[k]:.2f}", fontsize=7, color="C3" if memorised else "k")
             for spine in top.spines.values():
                 spine.set(color="C3" if memorised else "0.6", linewidth=2 if memorised else 0.6)
-        axes[2 * row, 0].set_ylabel("generated", fontsize=7)
-        axes[2 * row + 1, 0].set_ylabel("nearest", fontsize=7)
-        axes[2 * row, 0].annotate(label, (0, 1), xycoords="axes fraction", xytext=(0, 14), textcoords="offset points",
-                                  fontsize=8, ha="left", va="bottom")
+        axes[0, 0].set_ylabel("generated", fontsize=7)
+        axes[1, 0].set_ylabel("nearest", fontsize=7)
     return fig
 
 
