@@ -196,3 +196,40 @@ def test_generation_on_digits_trains_on_pool_images(digits):
     pool = {row.tobytes() for row in digits.training}
     assert all(row.tobytes() in pool for row in run.training)
     assert np.array_equal(run.ratios, distance_ratios(run.samples, run.training))
+
+
+def test_generate_command_writes_table_grid_and_results(tmp_path):
+    from rfdsm.cli import main
+
+    arguments = ["generate", "--data", "digits", "--psi-n", "0.5", "--psi-p", "0.5:1:2", "--m", "2", "inf",
+                 "--samples", "6", "--steps", "3", "--out", str(tmp_path)]
+    assert main(arguments) == 0
+    (table,) = tmp_path.glob("generate_tanh_*.txt")
+    lines = table.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("Digits(held_out=299, seed=0), d = 64") and len(lines) == 2 + 4  # 2 ψp × 2 m
+    assert table.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    runs = [rfdsm.load(f"{table.with_suffix('')}_{k}.nc") for k in range(4)]
+    assert [(r.psi_p, r.m) for r in runs] == [(0.5, 2), (0.5, math.inf), (1.0, 2), (1.0, math.inf)]
+    assert all(f"{r.fraction:9.3f}" in line for r, line in zip(runs, lines[2:]))
+    assert main(arguments) == 2  # the same parameters again: nothing is overwritten
+    assert main(["generate", "--data", "isotropic", "--d", "20", "--psi-n", "1", "--psi-p", "1", "--m", "inf",
+                 "--samples", "5", "--steps", "2", "--out", str(tmp_path / "iso")]) == 0
+    assert not list((tmp_path / "iso").glob("*.png")) and len(list((tmp_path / "iso").glob("*.nc"))) == 1
+
+
+@pytest.mark.slow  # two subprocesses and their figures: CI runs them
+@pytest.mark.parametrize("script, outputs", [
+    ("fig_digits_curves.py", ["digits_curves.png", "digits_curves.txt"]),
+    ("fig_digits_generation.py", ["digits_memorisation.png", "digits_generation_grid.png", "digits_memorisation.txt"]),
+])
+def test_digits_figure_scripts_write_their_files(tmp_path, script, outputs):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / script
+    run = subprocess.run([sys.executable, str(path), "--quick", "--out", str(tmp_path)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    for name in outputs:
+        assert (tmp_path / name).is_file(), name
