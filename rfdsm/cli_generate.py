@@ -105,7 +105,8 @@ def run(args) -> int:
     if isinstance(args.data, Images):
         from rfdsm.plots import DPI
 
-        labelled = [(f"ψn = {r.psi_n:g}, ψp = {r.psi_p:g}, m = {r.m:g}: memorised {r.fraction:.2f}", r) for r in runs]
+        labelled = [(f"ψn = {r.psi_n:g}, ψp = {r.psi_p:g}, m = {r.m:g}: memorised {r.fraction:.2f}".replace("inf", "∞"),
+                     r) for r in runs]
         picture_grid(args.data, labelled).savefig(f"{path}.png", dpi=DPI, bbox_inches="tight")
         print(f"wrote {path}.png")
     print(f"{len(runs)} runs in {time.perf_counter() - start:.1f} s; wrote {path}.txt and {len(runs)} NetCDF files")
@@ -120,11 +121,13 @@ def add_parser(sub, grid, noise_samples_argument, data_argument) -> None:
     p.add_argument("--data", type=data_argument, default="digits",
                    help="data model, as for rfdsm curve (default: digits)")
     p.add_argument("--d", type=int, default=None, help="dimension (default: the image dimension, else 50)")
-    p.add_argument("--psi-n", type=grid, default=grid("1"), help="ψn values: a number or START:STOP:COUNT (default 1)")
-    p.add_argument("--psi-p", type=grid, default=grid("0.5:8:5"), help="ψp values (default: 0.5:8:5)")
-    p.add_argument("--m", type=noise_samples_argument, nargs="+", default=[1, math.inf],
-                   help="noise samples per data point, one or more (default: 1 inf)")
-    p.add_argument("--lam", type=float, default=1e-4, help="ridge λ > 0 (default: 1e-4)")
+    # The defaults: where digits are memorised (docs/images.md §3: few images, many features, small ridge).
+    p.add_argument("--psi-n", type=grid, default=grid("0.125"),
+                   help="ψn values: a number or START:STOP:COUNT (default: 0.125)")
+    p.add_argument("--psi-p", type=grid, default=grid("2:32:3"), help="ψp values (default: 2:32:3)")
+    p.add_argument("--m", type=noise_samples_argument, nargs="+", default=[8, math.inf],
+                   help="noise samples per data point, one or more (default: 8 inf)")
+    p.add_argument("--lam", type=float, default=1e-6, help="ridge λ > 0 (default: 1e-6)")
     p.add_argument("--samples", type=int, default=200, help="generated samples per run (default: 200)")
     p.add_argument("--steps", type=int, default=25, help="times of the score grid and reverse steps (default: 25)")
     p.add_argument("--t-min", type=float, default=T_MIN, help=f"where the reverse process stops (default: {T_MIN:g})")
