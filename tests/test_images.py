@@ -80,6 +80,9 @@ def test_numpy_files_and_downsampling(tmp_path):
     np.savez(tmp_path / "b.npz", images=IMAGES, labels=np.arange(12))
     plain = Images.from_file(tmp_path / "a.npy", held_out=2)
     assert plain.d == 24 and plain.shape == (4, 6)
+    flat = IMAGES.reshape(12, 24).astype(float)
+    assert Images(flat[:, :16]).shape == (4, 4) and Images(flat).shape == (1, 24)
+    assert Images(flat).pixels(Images(flat).training).shape == (10, 1, 24)
     with pytest.raises(ValueError, match=r"^key: .*b\.npz.*images, labels"):
         Images.from_file(tmp_path / "b.npz")
     halved = Images.from_file(tmp_path / "b.npz", key="images", downsample=2, held_out=2)

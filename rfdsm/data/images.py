@@ -105,9 +105,9 @@ def downsampled(images: np.ndarray, factor: int) -> np.ndarray:
 
 
 class Images(Gaussian):
-    """The images ``pixels`` (``N × H × W`` or ``N × d``), split and standardised as the module docstring says; the
-    theory's ``Σ`` is the pool's covariance. ``source``, the head of ``repr`` up to the split's parameters, says where
-    the images came from (``from_file`` and ``Digits`` set it)."""
+    """The images ``pixels`` (``N × H × W``, or ``N × d`` shown as ``√d × √d`` pictures when ``d`` is a square), split
+    and standardised as the module docstring says; the theory's ``Σ`` is the pool's covariance. ``source``, the head of
+    ``repr`` up to the split's parameters, says where the images came from (``from_file`` and ``Digits`` set it)."""
 
     def __init__(self, pixels, *, held_out: int | None = None, seed: int = 0, source: str | None = None):
         pixels = np.asarray(pixels)
@@ -118,8 +118,10 @@ class Images(Gaussian):
         self.held_out = count("held_out", total // 6 if held_out is None else held_out)
         if total - self.held_out < 2:
             raise ValueError(f"held_out: {self.held_out} of {total} images leaves fewer than 2 for training")
-        self.shape = pixels.shape[1:]
-        self.d = math.prod(self.shape)
+        self.d = math.prod(pixels.shape[1:])
+        side = math.isqrt(self.d)
+        # The shape of a picture: flat rows of a square size are square images, other flat rows one line of pixels.
+        self.shape = pixels.shape[1:] if pixels.ndim == 3 else (side, side) if side * side == self.d else (1, self.d)
         self.source = source or f"Images(<{total} images of {'×'.join(map(str, self.shape))}>, "
         flat = pixels.reshape(total, self.d).astype(float)
         order = np.random.default_rng(count("seed", seed, minimum=0)).permutation(total)
