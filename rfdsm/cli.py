@@ -52,16 +52,25 @@ def noise_samples_argument(text: str) -> float:
 
 
 #: ``--data`` models by name, and how their ``NAME:KEY=VALUE,…`` keywords map to the constructor.
-DATA = {"isotropic": rfdsm.data.Isotropic, "powerlaw": rfdsm.data.PowerLaw, "twoatoms": rfdsm.data.TwoAtoms}
+DATA = {"isotropic": rfdsm.data.Isotropic, "powerlaw": rfdsm.data.PowerLaw, "twoatoms": rfdsm.data.TwoAtoms,
+        "manifold": rfdsm.data.Manifold}
+
+
+def _number_or_name(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def data_argument(text: str):
-    """``--data``: ``isotropic``, ``powerlaw:k=0.5``, ``twoatoms:l1=0.5,l2=1.5[,weight=0.3]``."""
+    """``--data``: ``isotropic``, ``powerlaw:k=0.5``, ``twoatoms:l1=0.5,l2=1.5[,weight=0.3]``,
+    ``manifold:psi_D=0.25[,sigma=tanh]``; a value that is not a number is a name (``sigma``)."""
     name, _, rest = text.partition(":")
     if name not in DATA:
         raise argparse.ArgumentTypeError(f"data: expected one of {', '.join(DATA)} (NAME:KEY=VALUE,…), got {text!r}")
     try:
-        keywords = {key: float(value) for key, value in (item.split("=") for item in rest.split(",") if item)}
+        keywords = {key: _number_or_name(value) for key, value in (item.split("=") for item in rest.split(",") if item)}
         return DATA[name](**keywords)
     except (TypeError, ValueError) as err:
         raise argparse.ArgumentTypeError(f"data: {text!r}: {err}") from None
@@ -78,7 +87,8 @@ def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
     parser.add_argument("--psi-n", type=grid, default=grid(psi_n), help=f"ψn = n/d: {ranges} (default: {psi_n})")
     parser.add_argument("--psi-p", type=grid, default=grid(psi_p), help=f"ψp = p/d: {ranges} (default: {psi_p})")
     parser.add_argument("--data", type=data_argument, default=rfdsm.data.Isotropic(),
-                        help="data model: isotropic, powerlaw:k=K (0 ≤ K < 1), twoatoms:l1=L1,l2=L2[,weight=W] "
+                        help="data model: isotropic, powerlaw:k=K (0 ≤ K < 1), twoatoms:l1=L1,l2=L2[,weight=W], "
+                        "manifold:psi_D=P[,sigma=NAME] (0 < P ≤ 1, NAME an activation; docs/manifolds.md) "
                         "(default: isotropic; docs/data.md)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG and NetCDF (default: out/)")
 
