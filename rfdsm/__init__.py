@@ -3,6 +3,7 @@ simulations that check them. See README.md."""
 
 from rfdsm import distance, divergences, linear
 from rfdsm.activation_constants import Constants, constants
+from rfdsm.complexity import SampleComplexity, sample_complexity
 from rfdsm.agreement import Comparison, compare
 from rfdsm.curves import LearningCurve, PhaseDiagram, learning_curve, phase_diagram
 from rfdsm.generation import Generation, generate
@@ -14,7 +15,7 @@ from rfdsm.runner import Sweep, sweep
 __version__ = package_version()
 
 __all__ = [
-    "Comparison", "Constants", "ConvergenceError", "Generation", "LearningCurve", "PhaseDiagram", "Simulation", "Sweep",
-    "__version__", "compare", "constants", "distance", "divergences", "generate", "learning_curve", "linear", "load",
-    "phase_diagram", "simulate", "sweep",
+    "Comparison", "Constants", "ConvergenceError", "Generation", "LearningCurve", "PhaseDiagram", "SampleComplexity",
+    "Simulation", "Sweep", "__version__", "compare", "constants", "distance", "divergences", "generate",
+    "learning_curve", "linear", "load", "phase_diagram", "sample_complexity", "simulate", "sweep",
 ]
