@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rfdsm.activations import load  # noqa: E402
+from rfdsm.data import Isotropic  # noqa: E402
 from rfdsm.simulation.run import draw, one_draw  # noqa: E402
 
 
@@ -58,7 +59,8 @@ def main(argv=None) -> None:
     d = args.d
     n = p = round(args.psi * d)
     t, lam = 0.3, 1e-3
-    W, X, Z = draw(np.random.default_rng(0), d, n, p, 1)
+    rng = np.random.default_rng(2)
+    W, law, X, Z = draw(np.random.default_rng(0), Isotropic(), d, n, p, 1)
     Y = math.exp(-t) * X + math.sqrt(-math.expm1(-2 * t)) * Z[:, 0]
     F = np.tanh(W @ Y.T / math.sqrt(d))
     C = np.asfortranarray(F @ F.T / n + lam * np.eye(p))  # Fortran order, factorised in place: as fit does
@@ -78,9 +80,12 @@ def main(argv=None) -> None:
     runs = [(activation, m) for activation in args.activation for m in args.m]
     for activation, m in runs:
         module = load(activation)
-        noises = None if math.isinf(m) else draw(np.random.default_rng(1), d, n, p, m)[2]
-        one_draw(module, t, W[:40, :50], X[:30, :50], None if noises is None else noises[:30, :, :50], lam)  # compile
-        works[f"simulate, {activation}, m={m:g}"] = lambda module=module, Z=noises: one_draw(module, t, W, X, Z, lam)
+        noises = None if math.isinf(m) else draw(np.random.default_rng(1), Isotropic(), d, n, p, m)[3]
+        small = Isotropic().realise(rng, 50)
+        one_draw(module, t, W[:40, :50], small, X[:30, :50], None if noises is None else noises[:30, :, :50], lam,
+                 rng)  # compile
+        works[f"simulate, {activation}, m={m:g}"] = lambda module=module, Z=noises: one_draw(module, t, W, law, X, Z,
+                                                                                             lam, rng)
     # Round-robin: every repeat times everything once, so a slow spell of a shared machine hits all alike and the
     # ratios, taken repeat by repeat, stay meaningful where the absolute times do not.
     timing = {name: np.empty(args.repeats) for name in works}

@@ -51,12 +51,17 @@ def noise_samples_argument(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-#: ``--data`` models by name, and how their ``NAME:KEY=VALUE,…`` keywords map to the constructor.
-DATA = {"isotropic": rfdsm.data.Isotropic, "powerlaw": rfdsm.data.PowerLaw, "twoatoms": rfdsm.data.TwoAtoms,
-        "manifold": rfdsm.data.Manifold}
+#: ``--data`` models by name: the constructor that its ``NAME:KEY=VALUE,…`` keywords go to, and its syntax.
+DATA = {
+    "isotropic": (rfdsm.data.Isotropic, "isotropic"),
+    "powerlaw": (rfdsm.data.PowerLaw, "powerlaw:k=K (0 ≤ K < 1)"),
+    "twoatoms": (rfdsm.data.TwoAtoms, "twoatoms:l1=L1,l2=L2[,weight=W]"),
+    "manifold": (rfdsm.data.Manifold, "manifold:psi_D=P[,sigma=NAME] (0 < P ≤ 1, NAME an activation)"),
+}
 
 
-def _number_or_name(text: str):
+def _value(text: str):
+    """A keyword's value: a number if it reads as one, else the text (an activation's name)."""
     try:
         return float(text)
     except ValueError:
@@ -64,16 +69,21 @@ def _number_or_name(text: str):
 
 
 def data_argument(text: str):
-    """``--data``: ``isotropic``, ``powerlaw:k=0.5``, ``twoatoms:l1=0.5,l2=1.5[,weight=0.3]``,
-    ``manifold:psi_D=0.25[,sigma=tanh]``; a value that is not a number is a name (``sigma``)."""
+    """``--data``: a data model of ``DATA`` with its keywords, e.g. ``powerlaw:k=0.5``."""
     name, _, rest = text.partition(":")
     if name not in DATA:
         raise argparse.ArgumentTypeError(f"data: expected one of {', '.join(DATA)} (NAME:KEY=VALUE,…), got {text!r}")
     try:
-        keywords = {key: _number_or_name(value) for key, value in (item.split("=") for item in rest.split(",") if item)}
-        return DATA[name](**keywords)
+        keywords = {key: _value(value) for key, value in (item.split("=", 1) for item in rest.split(",") if item)}
+        return DATA[name][0](**keywords)
     except (TypeError, ValueError) as err:
         raise argparse.ArgumentTypeError(f"data: {text!r}: {err}") from None
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=data_argument, default=rfdsm.data.Isotropic(),
+                        help=f"data model: {', '.join(syntax for _, syntax in DATA.values())} (default: isotropic; "
+                        "docs/data.md)")
 
 
 def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
@@ -86,10 +96,7 @@ def _common(parser: argparse.ArgumentParser, psi_n: str, psi_p: str) -> None:
     ranges = "a number, or START:STOP:COUNT for COUNT values from START to STOP spaced evenly on a log scale"
     parser.add_argument("--psi-n", type=grid, default=grid(psi_n), help=f"ψn = n/d: {ranges} (default: {psi_n})")
     parser.add_argument("--psi-p", type=grid, default=grid(psi_p), help=f"ψp = p/d: {ranges} (default: {psi_p})")
-    parser.add_argument("--data", type=data_argument, default=rfdsm.data.Isotropic(),
-                        help="data model: isotropic, powerlaw:k=K (0 ≤ K < 1), twoatoms:l1=L1,l2=L2[,weight=W], "
-                        "manifold:psi_D=P[,sigma=NAME] (0 < P ≤ 1, NAME an activation; docs/manifolds.md) "
-                        "(default: isotropic; docs/data.md)")
+    _data_option(parser)
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG and NetCDF (default: out/)")
 
 
@@ -166,14 +173,15 @@ def compare_command(args) -> None:
     if args.workers and args.scheduler:
         raise ValueError("workers, scheduler: give one of --workers and --scheduler")
     parameters = {"activation": args.activation, "t": args.t, "m": args.m, "lam": args.lam, "psi_n": args.psi_n,
-                  "psi_p": args.psi_p, "sizes": args.sizes, "seeds": args.seeds, "seed": args.seed}
+                  "psi_p": args.psi_p, "sizes": args.sizes, "seeds": args.seeds, "seed": args.seed,
+                  "data": repr(args.data)}
     stem = output_stem(args.out, "compare", parameters)
     records = Path(f"{stem}.records.jsonl")
     if records.exists():
         print(f"resuming: {len(read_records(records))} draws already in {records}")
     def run(client):
         return compare(args.activation, args.t, args.psi_n, args.psi_p, args.m, args.lam, args.sizes, args.seeds,
-                       seed=args.seed, client=client, records=records, progress=True)
+                       data=args.data, seed=args.seed, client=client, records=records, progress=True)
 
     start = time.perf_counter()
     if args.workers:
@@ -232,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="sizes d (default: 100 200 300 400)")
     p.add_argument("--seeds", type=int, default=10, help="draws per point (default: 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the draws (default: 0)")
+    _data_option(p)
     p.add_argument("--workers", type=int, default=0, help="run on a local Dask cluster of this many processes")
     p.add_argument("--scheduler", default=None, help="run on the Dask scheduler at this address (tcp://host:port)")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the results (default: out/)")

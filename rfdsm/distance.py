@@ -35,7 +35,7 @@ Conventions (choices made here are marked *)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import binomtest
@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 
 from . import divergences
 from .divergences import GaussianMixture, SignedLog
+from .results import Result
 from .validate import count, finite, finite_array, positive
 
 _EPS = float(np.finfo(float).eps)
@@ -224,8 +225,13 @@ def relative_distance(model: OneStepModel, n: int, seed=None, reference=None) ->
                             divergences.kl(G, O), divergences.kl(O, G), divergences.hellinger2(G, O))
 
 
-@dataclass(frozen=True)
-class DeltaProbability:
+#: The per-set values of a ``DeltaProbability`` as saved: every field of ``RelativeDistance`` but n and d, with the
+#: signed log ``delta`` in two columns.
+_PER_SET = ("log_dist_train", "log_dist_ref", "kl_gen_true", "kl_true_gen", "hellinger2")
+
+
+@dataclass(frozen=True, repr=False)
+class DeltaProbability(Result):
     """Monte Carlo estimate ``prob`` of ``P(Delta > 0)`` over ``n_sets`` training sets, with a Wilson 95% interval."""
 
     n: int
@@ -234,7 +240,31 @@ class DeltaProbability:
     prob: float
     ci_low: float
     ci_high: float
-    results: tuple = field(repr=False)
+    results: tuple
+
+    def _dataset(self):
+        import xarray as xr
+
+        variables = {name: ("set", np.array([getattr(r, name) for r in self.results])) for name in _PER_SET}
+        variables["delta_sign"] = ("set", np.array([r.delta.sign for r in self.results], dtype=np.int32))
+        variables["delta_log_abs"] = ("set", np.array([r.delta.log_abs for r in self.results]))
+        attrs = {name: getattr(self, name) for name in ("n", "d", "n_sets", "prob", "ci_low", "ci_high")}
+        return xr.Dataset(variables, coords={"set": np.arange(self.n_sets)}, attrs=attrs)
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        columns = {name: data[name].values.tolist() for name in (*_PER_SET, "delta_sign", "delta_log_abs")}
+        results = tuple(
+            RelativeDistance(attrs["n"], attrs["d"], columns["log_dist_train"][i], columns["log_dist_ref"][i],
+                             SignedLog(columns["delta_sign"][i], columns["delta_log_abs"][i]),
+                             *(columns[name][i] for name in _PER_SET[2:]))
+            for i in range(attrs["n_sets"]))
+        return cls(**{name: attrs[name] for name in ("n", "d", "n_sets", "prob", "ci_low", "ci_high")},
+                   results=results)
+
+    def _summary(self) -> str:
+        return (f"n={self.n}, d={self.d}; P(Δ > 0) = {self.prob:.3f} [{self.ci_low:.3f}, {self.ci_high:.3f}] over "
+                f"{self.n_sets} training sets")
 
 
 def prob_delta_positive(model: OneStepModel, n: int, n_sets: int = 200, seed=0, reference=None,

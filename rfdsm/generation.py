@@ -3,14 +3,15 @@
 - ``train_scores``: one score ``s_t(y) = B_t ρ(W y/√d)`` per time of a grid, all on the same training set ``X`` and the
   same frozen ``W`` (fresh noises at each time; ``m = ∞`` by the exact noise average of ``rfdsm.simulation``).
 - ``sample``: the reverse of the Ornstein–Uhlenbeck process ``dx = −x dt + √2 dB`` from ``t_max`` to ``t_min``,
-  started from ``N(0, I_d)`` (= ``P_t`` at every ``t`` for this data). The reverse drifts are ``y + 2 s`` (SDE) and
+  started from ``N(0, Σ_{t_max})``, ``Σ_t = a² Σ + h I`` (``P_{t_max}`` for Gaussian data, its Gaussian model for the
+  others; ``N(0, I)`` for isotropic data, which is ``P_t`` at every ``t``). The reverse drifts are ``y + 2 s`` (SDE) and
   ``y + s`` (ODE); writing ``s = −y + r`` each step integrates the stationary part exactly and freezes ``r = s + y``
   (exponential integrator, first order in the step ``Δ``):
 
       reverse SDE:          y ← e^{−Δ} y + 2 (1 − e^{−Δ}) r + √(1 − e^{−2Δ}) ξ,
       probability-flow ODE: y ← y + Δ r,
 
-  so the exact score (``r = 0``) leaves ``N(0, I)`` invariant at any step size. Features by the Numba ufunc, products
+  so the score of ``N(0, I)`` (``r = 0``) leaves it invariant at any step size. Features by the Numba ufunc, products
   by BLAS, the update by Numba.
 - ``memorised_fraction``: a sample is memorised when ``‖y − x_(1)‖/‖y − x_(2)‖ < 1/3`` (nearest and second-nearest
   training points); the 95 % interval is a bootstrap over samples (resampling ``N`` indicators with replacement, i.e.
@@ -34,20 +35,21 @@ from rfdsm.activations import load
 from rfdsm.results import Result
 from rfdsm.simulation.expectations import correlations
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments
-from rfdsm.simulation.run import sizes
-from rfdsm.validate import count, noise_samples, positive
+from rfdsm.simulation.run import draw, generator, point, sizes
+from rfdsm.validate import count, positive
 
 #: Memorisation criterion on the nearest/second-nearest distance ratio.
 THRESHOLD = 1.0 / 3.0
 
 
 #: The scalars of a ``Generation`` (its inputs and the measured fraction), saved as attrs.
-_FIXED = ("activation", "d", "psi_n", "psi_p", "m", "lam", "ode", "seed", "fraction", "low", "high")
+_FIXED = ("activation", "d", "psi_n", "psi_p", "m", "lam", "data", "ode", "seed", "fraction", "low", "high")
 
 
 @dataclass(frozen=True, repr=False)
 class Generation(Result):
-    """Samples, their distance ratios and the memorised fraction with its bootstrap 95 % interval, plus the inputs."""
+    """Samples, their distance ratios and the memorised fraction with its bootstrap 95 % interval, the training set
+    ``training``, plus the inputs (``data``: the ``repr`` of the data model)."""
 
     activation: str
     d: int
@@ -55,6 +57,7 @@ class Generation(Result):
     psi_p: float
     m: float
     lam: float
+    data: str
     ode: bool
     times: np.ndarray
     seed: int
@@ -63,24 +66,24 @@ class Generation(Result):
     high: float
     ratios: np.ndarray
     samples: np.ndarray
-    data: np.ndarray
+    training: np.ndarray
 
     def _dataset(self):
         import xarray as xr
 
         variables = {"ratio": ("sample", self.ratios), "samples": (("sample", "dimension"), self.samples),
-                     "data": (("datum", "dimension"), self.data)}
+                     "training": (("datum", "dimension"), self.training)}
         return xr.Dataset(variables, coords={"time": self.times}, attrs={name: getattr(self, name) for name in _FIXED})
 
     @classmethod
     def _from_dataset(cls, data, attrs):
         fixed = {name: attrs[name] for name in _FIXED} | {"ode": bool(attrs["ode"])}
         return cls(**fixed, times=data["time"].values, ratios=data["ratio"].values, samples=data["samples"].values,
-                   data=data["data"].values)
+                   training=data["training"].values)
 
     def _summary(self) -> str:
         return (f"{self.activation}, d={self.d}, ψn={self.psi_n:g}, ψp={self.psi_p:g}, m={self.m:g}, λ={self.lam:g}, "
-                f"{'ODE' if self.ode else 'SDE'}, {self.times.size} times, seed={self.seed}; {self.ratios.size} "
+                f"{self.data}, {'ODE' if self.ode else 'SDE'}, {self.times.size} times, seed={self.seed}; {self.ratios.size} "
                 f"samples, memorised {self.fraction:.3f} [{self.low:.3f}, {self.high:.3f}]")
 
 
@@ -166,6 +169,7 @@ def generate(
     lam: float = 1e-3,
     samples: int = 500,
     *,
+    data=None,
     steps: int = 40,
     t_min: float = 0.01,
     t_max: float = 2.0,
@@ -173,26 +177,29 @@ def generate(
     seed: int = 0,
     progress: bool = False,
 ) -> Generation:
-    """Draw ``W`` and ``n = round(ψn d)`` data points, train a score at each of ``steps`` log-spaced times in
-    ``[t_min, t_max]``, generate ``samples`` points by the reverse SDE (``ode=True``: probability-flow ODE) and measure
-    the memorised fraction (module docstring). Reproducible from ``seed``."""
-    module = load(activation)
-    d, n, p = sizes(d, psi_n, psi_p)
-    m = noise_samples(m)
-    lam = positive("lam", lam)
-    samples = count("samples", samples)
-    steps = count("steps", steps, minimum=2)
+    """Draw ``W`` and ``n = round(ψn d)`` points of ``data`` (a data model of ``rfdsm.data``; default
+    ``Isotropic()``), train a score at each of ``steps`` log-spaced times in ``[t_min, t_max]``, generate ``samples``
+    points by the reverse SDE (``ode=True``: probability-flow ODE) and measure the memorised fraction (module
+    docstring). The draw is keyed like a simulation's draw 0 (``SeedSequence(seed, spawn_key=(0, d))``): the same
+    ``W`` and training set as ``simulate(..., seed=seed)``'s first draw."""
     t_min, t_max = positive("t_min", t_min), positive("t_max", t_max)
     if t_max <= t_min:
         raise ValueError(f"t_max: must exceed t_min = {t_min!r}, got {t_max!r}")
+    where = point(activation, t_min, d, psi_n, psi_p, m, lam, data)
+    module = load(activation)
+    d, n, p = sizes(d, psi_n, psi_p)
+    m, lam = where["m"], where["lam"]
+    samples = count("samples", samples)
+    steps = count("steps", steps, minimum=2)
     seed = count("seed", seed, minimum=0)
-    rng = np.random.default_rng(seed)
-    W = rng.standard_normal((p, d))
-    X = rng.standard_normal((n, d))
+    rng = generator(seed, 0, d)
+    W, law, X, _ = draw(rng, where["data"], d, n, p, math.inf)  # the noises are drawn at each time by train_scores
     times = np.geomspace(t_min, t_max, steps)
     B = train_scores(module, W, X, times, m, lam, rng, progress)
-    y = sample(module.rho, W, B, times, rng.standard_normal((samples, d)), rng, ode)
+    values, basis = law.eigh()
+    start = rng.standard_normal((samples, d)) * np.sqrt(math.exp(-2 * t_max) * values - math.expm1(-2 * t_max))
+    y = sample(module.rho, W, B, times, start if basis is None else start @ basis.T, rng, ode)
     ratios = distance_ratios(y, X)
     fraction, low, high = memorised_fraction(ratios, rng)
-    return Generation(activation, d, float(psi_n), float(psi_p), m, lam, bool(ode), times, seed, fraction, low, high,
-                      ratios, y, X)
+    return Generation(activation, d, float(psi_n), float(psi_p), m, lam, repr(where["data"]), bool(ode), times, seed,
+                      fraction, low, high, ratios, y, X)

@@ -4,7 +4,7 @@ Every draw of every point is one task, ``draw_errors(point, seed, index)`` (rfds
 ``(seed, index, d)``: the numbers do not depend on where or in which order the tasks run (bit for bit with the same
 number of BLAS threads; with another number they agree to round-off, as OpenBLAS's threaded GEMM and Cholesky sum in
 another order). Finished draws come back as records (a dict: the point, the seed, the draw index and the four errors)
-and, with ``records=PATH``, are appended to that JSON-lines file as they arrive; a rerun with the same file runs only
+(the data model as its ``repr``) and, with ``records=PATH``, are appended to that JSON-lines file as they arrive; a rerun with the same file runs only
 the draws that are not in it, so a sweep that was stopped keeps what finished. Aggregation over the draws is done
 afterwards, on the records.
 
@@ -28,7 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rfdsm.results import Result
-from rfdsm.simulation.run import ERRORS, PARAMETERS, aggregate, draw_errors, mean_and_se, point
+from rfdsm.simulation.run import ERRORS, PARAMETERS, aggregate, draw_errors, mean_and_se, point, record_key
 from rfdsm.validate import count
 
 
@@ -38,10 +38,6 @@ def _values(name: str, value) -> tuple:
     if not values:
         raise ValueError(f"{name}: expected at least one value")
     return values
-
-
-def _key(record: dict) -> tuple:
-    return (*(record[name] for name in PARAMETERS), record["seed"], record["index"])
 
 
 def read_records(path) -> list[dict]:
@@ -104,9 +100,11 @@ def _run(tasks: list, seed: int, client, progress: bool):
 @dataclass(frozen=True, repr=False)
 class Sweep(Result):
     """Per-draw errors on a grid: ``values[error]`` has one axis per parameter of ``PARAMETERS`` (in that order, of
-    length ``len(axes[name])``) and a last axis over the ``seeds`` draws. ``simulation(...)`` aggregates one point."""
+    length ``len(axes[name])``) and a last axis over the ``seeds`` draws; ``data`` is the ``repr`` of the data model.
+    ``simulation(...)`` aggregates one point."""
 
     axes: dict
+    data: str
     seeds: int
     seed: int
     values: dict
@@ -128,8 +126,8 @@ class Sweep(Result):
         if set(fixed) != set(self.swept):
             raise ValueError(f"fixed: give a value for each of {self.swept}, got {sorted(fixed)}")
         index = tuple(self.axes[name].index(fixed[name]) if name in fixed else 0 for name in PARAMETERS)
-        return aggregate([{**{name: self.axes[name][i] for name, i in zip(PARAMETERS, index)}, "seed": self.seed,
-                           "index": k, **{e: self.values[e][index][k] for e in ERRORS}} for k in range(self.seeds)])
+        return aggregate([{**{name: self.axes[name][i] for name, i in zip(PARAMETERS, index)}, "data": self.data,
+                           "seed": self.seed, "index": k, **{e: self.values[e][index][k] for e in ERRORS}} for k in range(self.seeds)])
 
     def _dataset(self):
         import xarray as xr
@@ -139,7 +137,7 @@ class Sweep(Result):
         variables = {e: (dims, self.values[e].squeeze(axis=squeeze)) for e in ERRORS}
         coords = {name: list(self.axes[name]) for name in self.swept} | {"draw": np.arange(self.seeds)}
         fixed = {name: self.axes[name][0] for name in PARAMETERS if name not in self.swept}
-        return xr.Dataset(variables, coords=coords, attrs=fixed | {"seed": self.seed})
+        return xr.Dataset(variables, coords=coords, attrs=fixed | {"data": self.data, "seed": self.seed})
 
     @classmethod
     def _from_dataset(cls, data, attrs):
@@ -147,13 +145,13 @@ class Sweep(Result):
                 for name in PARAMETERS}
         values = {e: data[e].transpose(*(name for name in PARAMETERS if name in data.coords), "draw").values
                   .reshape(*(len(axes[name]) for name in PARAMETERS), -1) for e in ERRORS}
-        return cls(axes, data.sizes["draw"], attrs["seed"], values)
+        return cls(axes, attrs["data"], data.sizes["draw"], attrs["seed"], values)
 
     def _summary(self) -> str:
         fixed = ", ".join(f"{name}={self.axes[name][0]:g}" if name != "activation" else self.axes[name][0]
                           for name in PARAMETERS if name not in self.swept)
         swept = " × ".join(f"{len(self.axes[name])} {name}" for name in self.swept) or "one point"
-        return f"{fixed}, seed={self.seed}; {swept}, {self.seeds} draws each"
+        return f"{fixed}, {self.data}, seed={self.seed}; {swept}, {self.seeds} draws each"
 
 
 def sweep(
@@ -166,19 +164,21 @@ def sweep(
     lam=1e-3,
     seeds: int = 10,
     *,
+    data=None,
     seed: int = 0,
     client=None,
     records=None,
     progress: bool = False,
 ) -> Sweep:
     """Simulate every point of the grid spanned by the parameters (each a value or a sequence of values) with
-    ``seeds`` draws each, here in order (``client=None``) or on a ``dask.distributed.Client``.
+    ``seeds`` draws each, on the data model ``data`` (default ``Isotropic()``), here in order (``client=None``) or on
+    a ``dask.distributed.Client``.
 
     ``records``: a JSON-lines file that receives every finished draw as it arrives; draws already in it are not run
     again (resume a stopped sweep by calling ``sweep`` again with the same file). See the module docstring.
     """
     given = {name: _values(name, value) for name, value in zip(PARAMETERS, (activation, t, d, psi_n, psi_p, m, lam))}
-    points = [point(*values) for values in itertools.product(*given.values())]
+    points = [point(*values, data) for values in itertools.product(*given.values())]
     # The checked values (floats; m an int or inf), in the order given: the product meets them in that order.
     axes = {name: tuple(dict.fromkeys(p[name] for p in points)) for name in PARAMETERS}
     for name in PARAMETERS:
@@ -186,8 +186,8 @@ def sweep(
             raise ValueError(f"{name}: values repeat in {given[name]!r}")
     seeds = count("seeds", seeds)
     seed = count("seed", seed, minimum=0)
-    found = {_key(record): record for record in (read_records(records) if records is not None else [])}
-    tasks = [(p, k) for p in points for k in range(seeds) if _key({**p, "seed": seed, "index": k}) not in found]
+    found = {record_key(record): record for record in (read_records(records) if records is not None else [])}
+    tasks = [(p, k) for p in points for k in range(seeds) if record_key({**p, "seed": seed, "index": k}) not in found]
     out = None if records is None else open(records, "a", encoding="utf-8")
     if out is not None and out.tell() > 0:
         with open(records, "rb") as f:
@@ -196,7 +196,7 @@ def sweep(
                 out.write("\n")  # end a line cut short by a stop, or the next record would be glued to it
     try:
         for record in _run(tasks, seed, client, progress):
-            found[_key(record)] = record
+            found[record_key(record)] = record
             if out is not None:
                 out.write(json.dumps(record) + "\n")
                 out.flush()  # a stop keeps every finished draw
@@ -204,9 +204,9 @@ def sweep(
         if out is not None:
             out.close()
     shape = (*(len(values) for values in axes.values()), seeds)
-    values = {e: np.array([found[_key({**p, "seed": seed, "index": k})][e] for p in points for k in range(seeds)])
-              .reshape(shape) for e in ERRORS}
-    return Sweep(axes, seeds, seed, values)
+    values = {e: np.array([found[record_key({**p, "seed": seed, "index": k})][e] for p in points
+                           for k in range(seeds)]).reshape(shape) for e in ERRORS}
+    return Sweep(axes, repr(points[0]["data"]), seeds, seed, values)
 
 
 def local_cluster(workers: int):

@@ -118,8 +118,11 @@ def _point(c, psi_n, psi_p, m, lam, guess):
     return (q, r), test, train, ridge
 
 
-def learning_curve(activation, t, psi_n, psi_p, m=math.inf, lam=1e-3) -> Curve:
-    """Asymptotic ``test``, ``train``, ``train_ridge`` and ``score`` errors at every ``ψp`` (docs/reference.md)."""
+def learning_curve(activation, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, data=None) -> Curve:
+    """Asymptotic ``test``, ``train``, ``train_ridge`` and ``score`` errors at every ``ψp`` (docs/reference.md), on
+    isotropic data only (``data``: ``None`` or ``Isotropic()``)."""
+    if data is not None and repr(data) != "Isotropic()":
+        raise ValueError(f"data: the reference equations are those of isotropic data, got {data!r}")
     c = constants(activation, t)
     psi_p = np.atleast_1d(np.asarray(psi_p, dtype=float))
     order = np.argsort(psi_p)

@@ -18,11 +18,12 @@ OUTPUTS = {
     "fig_seed_3.py": ["seed_fig3.png", "seed_fig3_m.png"],
     "fig_seed_5.py": ["seed_fig5.png"],
     "fig_memorisation.py": ["memorisation.png", "memorisation.txt"],
+    "fig_data_curves.py": ["data_curves.png"],
 }
 
 
 def test_every_seed_figure_script_is_run_here():
-    scripts = {p.name for p in (ROOT / "scripts").glob("fig_seed_*.py")} | {"fig_memorisation.py"}
+    scripts = {p.name for p in (ROOT / "scripts").glob("fig_seed_*.py")} | {"fig_memorisation.py", "fig_data_curves.py"}
     assert scripts == set(OUTPUTS)
 
 

@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import norm
 
 from rfdsm.activations import load
+from rfdsm.data import Isotropic
 from rfdsm.agreement import compare, extrapolate
 from rfdsm.simulation import simulate
 from rfdsm.simulation.errors import population_errors
@@ -111,7 +112,7 @@ def test_shifted_mehler_sum_stops_each_pair_within_tolerance(activation, t):
 
 def _trained(activation, d=50, n=50, p=100, m=2, seed=3):
     rng = np.random.default_rng(seed)
-    W, X, Z = draw(rng, d, n, p, m)
+    W, _, X, Z = draw(rng, Isotropic(), d, n, p, m)
     module = load(activation)
     moments = sampled_moments(module.rho, W, X, Z, math.exp(-T), H)
     return module, W, X, Z, moments, fit(moments, 1e-2)
@@ -121,7 +122,7 @@ def _trained(activation, d=50, n=50, p=100, m=2, seed=3):
 def test_exact_test_and_score_errors_match_monte_carlo(activation):
     """Exact expectations vs 200 000 Gaussian test points: within 4 standard errors; the identity to round-off."""
     module, W, _, _, _, S = _trained(activation)
-    test, score = population_errors(module, W, S, T, *correlations(W))
+    test, score = population_errors(module, W, S, T, *correlations(W), Isotropic().realise(np.random.default_rng(0), 50), None)
     assert test == pytest.approx(A2 + H * score, abs=1e-13)
     rng = np.random.default_rng(4)
     B = -S.T
@@ -225,8 +226,8 @@ def test_runs_are_reproducible():
     assert record == draw_errors(where, 0, 1) and record["test"] == first.per_seed["test"][1]
     shuffled = aggregate([draw_errors(where, 0, k) for k in (2, 0, 1)])  # aggregation sorts the draws
     assert all(np.array_equal(shuffled.per_seed[name], first.per_seed[name]) for name in first.per_seed)
-    W30 = draw(generator(0, 1, 30), 30, 30, 45, 2)[0]
-    assert not np.array_equal(draw(generator(0, 1, 40), 40, 40, 60, 2)[0][:45, :30], W30)
+    W30 = draw(generator(0, 1, 30), Isotropic(), 30, 30, 45, 2)[0]
+    assert not np.array_equal(draw(generator(0, 1, 40), Isotropic(), 40, 40, 60, 2)[0][:45, :30], W30)
 
 
 def test_theory_and_simulation_share_the_default_m_and_libraries_show_no_progress():

@@ -11,7 +11,12 @@ What the rest of the code reads from a data model:
 - ``exact_score(y, t) = −Σ_t^{-1} y`` with ``Σ_t = a² Σ + h``, ``a = e^{−t}``, ``h = 1 − e^{−2t}``;
 - ``baseline(t) = C_t = 1 − (h/d) tr Σ_t^{-1} = 1 − h ∫ dμ(λ)/(a² λ + h)``, the test error of the exact score, so that
   ``ε_test = C_t + h ε_score`` for any score;
-- ``sample(rng, n, d)``: ``n`` points at dimension ``d``.
+- ``sample(rng, n, d)``: ``n`` points at dimension ``d``;
+- ``realise(rng, d)``: the law at dimension ``d`` for one simulation draw (``GaussianLaw`` here): ``sample(rng, n)``
+  training points, ``test(rng, n)`` test points, ``eigh()`` the eigenvalues and basis of ``Σ``, and ``gaussian``, which
+  tells the simulation whether the test and score errors can be exact Gaussian expectations (True here). A data model
+  that is not Gaussian (a non-linear manifold, images) returns a law with ``gaussian = False`` whose ``eigh()`` is the
+  covariance of its Gaussian model; the simulation then averages over its test points (rfdsm/simulation/errors.py).
 
 The basis ``O``. Since the random features ``W`` are Gaussian, no learning curve depends on ``O``; it is still drawn,
 Haar-distributed, so that the data are not aligned with the coordinates. It is drawn once per dimension ``d`` from
@@ -22,7 +27,9 @@ Haar-distributed, so that the data are not aligned with the coordinates. It is d
 
 from __future__ import annotations
 
+import hashlib
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,7 +73,9 @@ class Gaussian:
         return cls(values, seed=seed)
 
     def __repr__(self) -> str:
-        return f"Gaussian({len(self._law)} atoms, tr Σ/d = {self.second_moment():.4g})"
+        # The digest tells laws apart that share their size and mean: saved results and resumed sweeps key on the repr.
+        digest = hashlib.sha256(self._law.tobytes()).hexdigest()[:12]
+        return f"Gaussian({len(self._law)} atoms, tr Σ/d = {self.second_moment():.4g}, law {digest}, seed={self.seed})"
 
     # -- the spectral law ------------------------------------------------------------------------------------------
 
@@ -127,13 +136,16 @@ class Gaussian:
         basis = self.basis(d)
         return (basis * self.eigenvalues(d)) @ basis.T
 
+    def realise(self, rng: np.random.Generator, d: int) -> GaussianLaw:
+        """The law at dimension ``d`` (module docstring): ``Σ`` with ``eigenvalues(d)`` in ``basis(d)``. It draws
+        nothing from ``rng`` (the basis is part of the data law)."""
+        _check_generator(rng)
+        basis = None if len(self._law) == 1 else self.basis(d)
+        return GaussianLaw(self.eigenvalues(d), basis)
+
     def sample(self, rng: np.random.Generator, n: int, d: int) -> np.ndarray:
         """``n`` points of ``N(0, Σ)`` at dimension ``d``, as the rows of an ``n × d`` array (``x = O Λ^{1/2} z``)."""
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng: expected a numpy.random.Generator, got {rng!r}")
-        n = count("n", n)
-        z = rng.standard_normal((n, count("d", d)))
-        return (z * np.sqrt(self.eigenvalues(d))) @ self.basis(d).T
+        return self.realise(rng, d).sample(rng, n)
 
     def exact_score(self, y, t: float) -> np.ndarray:
         """``∇ log p_t(y) = −Σ_t^{-1} y`` at points ``y`` (last axis: the dimension ``d``), ``Σ_t = a² Σ + h``."""
@@ -147,6 +159,40 @@ class Gaussian:
             return -inverse[0] * y
         basis = self.basis(d)
         return -((y @ basis) * inverse) @ basis.T
+
+
+@dataclass(frozen=True)
+class GaussianLaw:
+    """``N(0, Σ)`` at dimension ``d = eigenvalues.size``, ``Σ = basis diag(eigenvalues) basisᵀ`` (``basis = None``:
+    the identity), as a simulation draw sees it (``Gaussian.realise``)."""
+
+    eigenvalues: np.ndarray
+    basis: np.ndarray | None
+    #: The test and score errors of a score trained on this law are exact Gaussian expectations.
+    gaussian = True
+
+    @property
+    def d(self) -> int:
+        return self.eigenvalues.size
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` points ``x = basis Λ^{1/2} z``, ``z ~ N(0, I_d)``, as the rows of an ``n × d`` array."""
+        _check_generator(rng)
+        x = rng.standard_normal((count("n", n), self.d)) * np.sqrt(self.eigenvalues)
+        return x if self.basis is None else x @ self.basis.T
+
+    def test(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Test points: ``n`` fresh samples (the law is known, nothing is held out)."""
+        return self.sample(rng, n)
+
+    def eigh(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(eigenvalues, basis)`` of ``Σ``."""
+        return self.eigenvalues, self.basis
+
+
+def _check_generator(rng) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng: expected a numpy.random.Generator, got {rng!r}")
 
 
 def _atoms(values: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import divergences
+from ..results import Result
 from ..validate import count, finite_array, positive, positive_array
 
 _EPS = float(np.finfo(float).eps)
@@ -249,8 +250,8 @@ def train(X, schedule: Schedule, training: Training, centre=None) -> TrainedChai
     return TrainedChain(eigenvalues, vt.T, centre, schedule, training)
 
 
-@dataclass(frozen=True)
-class Losses:
+@dataclass(frozen=True, repr=False)
+class Losses(Result):
     """KLs per dimension between the generated and the true law, and per-step train and test losses."""
 
     N: int
@@ -258,8 +259,8 @@ class Losses:
     training: Training
     kl_gen_true_per_dim: float
     kl_true_gen_per_dim: float
-    train_loss: np.ndarray = field(repr=False)
-    test_loss: np.ndarray = field(repr=False)
+    train_loss: np.ndarray
+    test_loss: np.ndarray
 
     @property
     def train_loss_sum(self) -> float:
@@ -268,6 +269,26 @@ class Losses:
     @property
     def test_loss_sum(self) -> float:
         return float(self.test_loss.sum())
+
+    def _dataset(self):
+        import xarray as xr
+
+        steps = np.arange(1, self.train_loss.size + 1)
+        attrs = {"N": self.N, "d": self.d, "c": self.training.c, "tau": self.training.tau, "eta": self.training.eta,
+                 "kl_gen_true_per_dim": self.kl_gen_true_per_dim, "kl_true_gen_per_dim": self.kl_true_gen_per_dim}
+        return xr.Dataset({"train_loss": ("step", self.train_loss), "test_loss": ("step", self.test_loss)},
+                          coords={"step": steps}, attrs=attrs)
+
+    @classmethod
+    def _from_dataset(cls, data, attrs):
+        return cls(attrs["N"], attrs["d"], Training(attrs["c"], attrs["tau"], attrs["eta"]),
+                   attrs["kl_gen_true_per_dim"], attrs["kl_true_gen_per_dim"], data["train_loss"].values,
+                   data["test_loss"].values)
+
+    def _summary(self) -> str:
+        return (f"N={self.N}, d={self.d}, c={self.training.c:g}, τ={self.training.tau:g}; KL(gen‖true)/d = "
+                f"{self.kl_gen_true_per_dim:.4g}, KL(true‖gen)/d = {self.kl_true_gen_per_dim:.4g}, "
+                f"{self.train_loss.size} steps")
 
 
 class Realisation(Losses):
