@@ -21,8 +21,9 @@ on how smooth the pencil's functions of ``λ`` are on the support; ``ATOMS`` is 
 tests/test_manifold.py. The weights sum to 1 and the mean is 1 exactly.
 
 At a finite dimension ``d`` (``eigenvalues(d)``) the eigenvalues are deterministic: ``D = round(ψ_D d)`` quantiles of
-the MP law at ``(i + ½)/D`` (its distribution function in closed form, inverted by bisection) and ``d − D`` zeros,
-mapped by ``λ ↦ ν1² λ/ψ_D + ν*²``. A simulation draw uses the eigenvalues of its own ``M`` (``realise``).
+the MP law of the realised ratio ``D/d`` at ``(i + ½)/D`` (its distribution function in closed form, inverted by
+bisection), scaled by ``d/D``, and ``d − D`` zeros, all mapped by ``λ ↦ ν1² λ + ν*²``: the deterministic equivalent of
+the spectrum that a draw at ``d`` realises (``rfdsm.compare`` takes the theory at each size on it). A simulation draw uses the eigenvalues of its own ``M`` (``realise``).
 """
 
 from __future__ import annotations
@@ -103,11 +104,12 @@ class Manifold(Gaussian):
 
     def eigenvalues(self, d: int) -> np.ndarray:
         """The ``d`` eigenvalues of ``Σ`` at dimension ``d``, increasing: ``d − D`` of them ``ν*²`` and the rest from the
-        ``D = round(ψ_D d)`` quantiles of the MP law (module docstring)."""
+        ``D = round(ψ_D d)`` quantiles of the MP law of ratio ``D/d`` (module docstring)."""
         d = count("d", d)
         latent = latent_dimension(self.psi_D, d)
-        quantiles = marchenko_pastur_quantiles(self.psi_D, (np.arange(latent) + 0.5) / latent)
-        return self._covariance_values(np.concatenate([np.zeros(d - latent), quantiles / self.psi_D]))
+        ratio = latent / d  # the realised D/d: ψ_D up to the rounding of D
+        quantiles = marchenko_pastur_quantiles(ratio, (np.arange(latent) + 0.5) / latent)
+        return self._covariance_values(np.concatenate([np.zeros(d - latent), quantiles / ratio]))
 
     def realise(self, rng: np.random.Generator, d: int) -> ManifoldLaw:
         """The data at dimension ``d`` for one simulation draw: a fresh ``M`` (``d × D``, ``D = round(ψ_D d)``) drawn
