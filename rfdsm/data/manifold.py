@@ -1,4 +1,4 @@
-"""Data on a linear or non-linear manifold, ``x = σ(M ξ/√D) − ν0`` (docs/manifolds.md, docs/models.md §4; seed
+"""Data on a linear or non-linear manifold, ``x = σ(M ξ/√D) − ν0`` (docs/manifolds.md; seed
 2603.22962).
 
 The law. Latent ``ξ ~ N(0, I_D)``, ``M ∈ R^{d×D}`` with i.i.d. ``N(0, 1)`` entries, ``ψ_D = D/d ∈ (0, 1]``, ``σ`` an
@@ -23,7 +23,8 @@ tests/test_manifold.py. The weights sum to 1 and the mean is 1 exactly.
 At a finite dimension ``d`` (``eigenvalues(d)``) the eigenvalues are deterministic: ``D = round(ψ_D d)`` quantiles of
 the MP law of the realised ratio ``D/d`` at ``(i + ½)/D`` (its distribution function in closed form, inverted by
 bisection), scaled by ``d/D``, and ``d − D`` zeros, all mapped by ``λ ↦ ν1² λ + ν*²``: the deterministic equivalent of
-the spectrum that a draw at ``d`` realises (``rfdsm.compare`` takes the theory at each size on it). A simulation draw uses the eigenvalues of its own ``M`` (``realise``).
+the spectrum that a draw at ``d`` realises (``rfdsm.compare`` takes the theory at each size on it). A simulation
+draw uses the eigenvalues of its own ``M`` (``realise``).
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ class Manifold(Gaussian):
         return self.nu1**2 * values + self.nustar2
 
     def eigenvalues(self, d: int) -> np.ndarray:
-        """The ``d`` eigenvalues of ``Σ`` at dimension ``d``, increasing: ``d − D`` of them ``ν*²`` and the rest from the
-        ``D = round(ψ_D d)`` quantiles of the MP law of ratio ``D/d`` (module docstring)."""
+        """The ``d`` eigenvalues of ``Σ`` at dimension ``d``, increasing: ``d − D`` of them ``ν*²`` and the rest from
+        the ``D = round(ψ_D d)`` quantiles of the MP law of ratio ``D/d`` (module docstring)."""
         d = count("d", d)
         latent = latent_dimension(self.psi_D, d)
         ratio = latent / d  # the realised D/d: ψ_D up to the rounding of D
@@ -144,7 +145,7 @@ class ManifoldLaw:
 
     @property
     def gaussian(self) -> bool:
-        """True for a linear ``σ``: the data are then ``N(0, M Mᵀ/D)`` and the simulation's errors exact expectations."""
+        """True for a linear ``σ``: the data are then ``N(0, M Mᵀ/D)``, the simulation's errors exact expectations."""
         return self.manifold.nustar2 == 0
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
