@@ -9,26 +9,15 @@ shared: the CPU time is what it costs).
 """
 
 import math
-import time
 
 import numpy as np
+from bench_spectrum import best  # this folder is on the path when a benchmark runs as a script
 
 import rfdsm
 from rfdsm.data import Manifold
 from rfdsm.data.manifold import ATOMS, marchenko_pastur_rule
 
 PSI_P = np.geomspace(0.1, 10, 200)
-
-
-def best(f, repeats: int) -> tuple[float, float]:
-    """Minimum wall and CPU time of ``f()`` over ``repeats`` calls."""
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        f()
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return min(wall), min(cpu)
 
 
 def main() -> None:

@@ -205,6 +205,8 @@ def test_bad_realisation_arguments():
         data.realise(np.random.default_rng(0), 10).sample(np.random.default_rng(0), -1)
     with pytest.raises(ValueError, match=r"^y:"):
         data.exact_score(np.zeros(10), 0.1)
+    with pytest.raises(ValueError, match=r"^d:"):
+        data.covariance(10)
 
 
 def _agreement(sigma, m, sizes, seeds):

@@ -120,6 +120,10 @@ class Manifold(Gaussian):
         d = count("d", d)
         return ManifoldLaw(self, rng.standard_normal((d, latent_dimension(self.psi_D, d))))
 
+    def covariance(self, d: int) -> np.ndarray:
+        """Refused: ``Σ`` depends on the ``M`` of a draw; ``realise(rng, d).eigh()`` gives it."""
+        raise ValueError("d: a manifold's covariance depends on its M, drawn by realise(rng, d); use its eigh()")
+
     def exact_score(self, y, t: float) -> np.ndarray:
         """Refused: the score depends on the ``M`` of a draw; ``realise(rng, d).score(y, t)`` gives it."""
         raise ValueError("y: a manifold's score depends on its M, drawn by realise(rng, d); use its score(y, t)")
