@@ -1,0 +1,93 @@
+"""Errors along gradient-flow training at finite ``d`` (docs/dynamics.md), for the checks of rfdsm.dynamics.
+
+Closed form. With ``U = Q diag(u_i) Qᵀ`` and ``Ṽ = Qᵀ V``, the flow ``dB/dτ = −[B (U + λ) + Vᵀ]`` from ``B = 0`` is
+``B(τ) = −Sᵀ``, ``S = Q diag(f_τ(u_i)) Ṽ``, ``f_τ(u) = (1 − e^{−τ(u + λ)})/(u + λ)``. With ``v_i = ‖Ṽ_i‖²`` the train
+errors are sums over the eigenvalues (``z2 = (1/nm) Σ ‖z_ij‖²``, ``= d`` for ``m = ∞``):
+
+    d ε_train = z2 + h Σ_i (u_i f_i² − 2 f_i) v_i,     d ε_train_ridge = d ε_train + h λ Σ_i f_i² v_i,
+
+and the test and score errors are the exact Gaussian expectations of rfdsm/simulation/errors.py,
+``ε_score = 1 + [⟨S, K S⟩ − (2/√d) Σ_k D_k ⟨s_k, w_k⟩]/d`` and ``ε_test = a² + h ε_score``, here as
+``⟨S, K S⟩ = fᵀ [(Qᵀ K Q) ∘ (Ṽ Ṽᵀ)] f`` and ``Σ_k D_k ⟨s_k, w_k⟩ = Σ_i f_i ⟨Ṽ_i, (Qᵀ diag(D) W)_i⟩``: one
+eigendecomposition and one kernel per draw serve every ``τ``. Isotropic data (the simulation's).
+
+Plain gradient descent (``descend``) on the loss as written, ``L(A) = 1/(n m d) Σ ‖√h A F_ij/√p + z_ij‖² + (h λ/(p d))
+‖A‖_F²`` with step ``η``, is the Euler scheme of the flow with ``Δτ = 2 h η/(p d)`` (docs/dynamics.md §1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rfdsm.simulation.errors import population_errors
+from rfdsm.simulation.expectations import correlations, feature_kernel
+from rfdsm.simulation.ridge import Moments, averaged_moments, sampled_moments
+
+
+def flow_factor(u: np.ndarray, taus: np.ndarray, lam: float) -> np.ndarray:
+    """``f_τ(u) = (1 − e^{−τ(u + λ)})/(u + λ)`` for every ``τ`` (rows) and ``u`` (columns); ``τ = ∞`` gives ``1/(u + λ)``."""
+    w = np.asarray(u) + lam
+    finite = np.where(np.isinf(taus), 0.0, taus)
+    return np.where(np.isinf(taus)[:, None], 1 / w, -np.expm1(-np.outer(finite, w)) / w)
+
+
+def moments(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray | None) -> Moments:
+    """``U`` (full, symmetric), ``V`` and ``z2`` of one draw (``Z = None``: ``m = ∞``)."""
+    a, h = math.exp(-t), -math.expm1(-2.0 * t)
+    if Z is None:
+        q, gamma = correlations(W)
+        found = averaged_moments(module.rho, W, X, a, h, q, gamma)
+    else:
+        found = sampled_moments(module.rho, W, X, Z, a, h)
+    U = np.triu(found.U) + np.triu(found.U, 1).T
+    return Moments(U, found.V, found.z2)
+
+
+def flow_errors(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray | None, lam: float,
+                taus: np.ndarray) -> dict[str, np.ndarray]:
+    """The four errors of one draw at every time ``taus`` (module docstring)."""
+    d = W.shape[1]
+    h = -math.expm1(-2.0 * t)
+    a2 = 1.0 - h
+    found = moments(module, t, W, X, Z)
+    u, Q = np.linalg.eigh(found.U)
+    Vq = Q.T @ found.V
+    v = np.einsum("ij,ij->i", Vq, Vq)
+    f = flow_factor(u, taus, lam)
+    train = (found.z2 + h * (f**2 * u - 2 * f) @ v) / d
+    ridge = train + h * lam * (f**2 @ v) / d
+    q, gamma = correlations(W)
+    _, mu1, norm2 = module.row_moments(q)
+    K = feature_kernel(module, q, gamma, norm2)
+    K = np.triu(K) + np.triu(K, 1).T
+    inner = (Q.T @ K @ Q) * (Vq @ Vq.T)
+    quadratic = np.einsum("ai,ij,aj->a", f, inner, f)
+    cross = f @ np.einsum("ij,ij->i", Vq, Q.T @ ((mu1 / np.sqrt(q))[:, None] * W)) / math.sqrt(d)
+    score = 1.0 + (quadratic - 2.0 * cross) / d
+    return {"test": a2 + h * score, "train": train, "train_ridge": ridge, "score": score}
+
+
+def descend(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray, lam: float, eta: float, steps: int
+            ) -> tuple[np.ndarray, float]:
+    """``A`` after ``steps`` steps of plain gradient descent with step ``eta`` on ``L(A)`` from ``A = 0`` (gradient
+    from the features and noises themselves, not from ``U`` and ``V``), and the flow time they stand for."""
+    n, m, d = Z.shape
+    p = W.shape[0]
+    a, h = math.exp(-t), -math.expm1(-2.0 * t)
+    Y = (a * X[:, None, :] + math.sqrt(h) * Z).reshape(n * m, d)
+    F = module.rho(W @ Y.T / math.sqrt(d))
+    noise = Z.reshape(n * m, d).T
+    A = np.zeros((d, p))
+    for _ in range(steps):
+        residual = math.sqrt(h) * A @ F / math.sqrt(p) + noise
+        gradient = 2 * math.sqrt(h) / (n * m * d * math.sqrt(p)) * residual @ F.T + 2 * h * lam / (p * d) * A
+        A -= eta * gradient
+    return A, steps * 2 * h * eta / (p * d)
+
+
+def population(module, t: float, W: np.ndarray, S: np.ndarray) -> tuple[float, float]:
+    """``(ε_test, ε_score)`` of the score ``−Sᵀ ρ(W y/√d)`` (rfdsm/simulation/errors.py)."""
+    q, gamma = correlations(W)
+    return population_errors(module, W, S, t, q, gamma)
