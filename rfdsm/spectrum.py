@@ -16,7 +16,8 @@ of ``U`` above ``u0``, over ``p``):
   ``w0 = max(0, 1 − r/ψp)``, ``r = 1 + ψn`` (``r = 1`` if ``κ μ*² = 0``; ``r = ψn`` if ``μ1 = 0``).
 
 The density is read at ``ε = 10⁻⁷ ·`` the top of the spectrum with the atom's own term ``w0 ε/((u − u0)² + ε²)``
-removed; the bulk edges are where it vanishes, located by bisection to ``~ ε`` (relative to the top), and the mass of each bulk
+removed; the bulk edges are where it vanishes, located by bisection (to ``~ 1e-5`` of the top: within ``~ 100 ε`` of
+an edge the solves fail and fall back to ``10 ε``, which blurs the test of ``_inside``), and the mass of each bulk
 (tanh-sinh quadrature) is returned so that ``w0 + Σ mass = 1``
 can be checked.
 """
