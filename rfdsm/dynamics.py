@@ -52,12 +52,12 @@ _DOUBLINGS = 6
 def _taus(tau) -> np.ndarray:
     """``tau`` as a 1-D float array of times ``0 ≤ τ ≤ ∞`` (``∞``: the ridge minimiser)."""
     try:
-        array = np.asarray(tau, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"tau: expected real numbers, got {tau!r}") from None
-    if np.iscomplexobj(np.asarray(tau)) or np.asarray(tau).dtype.kind == "b":
+        array = np.asarray(tau)
+    except ValueError:  # ragged nested sequences
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
         raise ValueError(f"tau: expected real numbers, got {tau!r}")
-    array = np.atleast_1d(array)
+    array = np.atleast_1d(array).astype(float)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"tau: expected a number or a non-empty 1-D array, got shape {np.shape(tau)}")
     if np.any(np.isnan(array)):
