@@ -121,27 +121,77 @@ def _two_point(where: Setting, contour: Contour, X: np.ndarray) -> np.ndarray:
     return np.concatenate([upper, np.conj(upper)[::-1, ::-1]])
 
 
-def _errors(where: Setting, lam: float, taus: np.ndarray, contour: Contour, one: dict, T: np.ndarray,
-            step: int = 1) -> tuple[dict, float]:
-    """The errors at every ``τ`` from the rule on every ``step``-th node, and the mass of the law of ``U`` it sees."""
-    z, dz = contour.z[::step], contour.dz[::step] * step
-    T = T[::step, ::step]
-    w = z + lam
-    with np.errstate(over="ignore", invalid="ignore"):
-        f = np.where(np.isinf(taus)[:, None], 1 / w, -np.expm1(-np.outer(np.where(np.isinf(taus), 0, taus), w)) / w)
+def flow_factor(u, taus: np.ndarray, lam: float) -> np.ndarray:
+    """``f_τ(u) = (1 − e^{−τ(u + λ)})/(u + λ)`` for every ``τ`` (rows) and ``u`` (columns, real or complex);
+    ``τ = ∞`` gives ``1/(u + λ)``."""
+    w = np.asarray(u) + lam
+    finite = np.where(np.isinf(taus), 0.0, taus)
+    return np.where(np.isinf(taus)[:, None], 1 / w, -np.expm1(-np.outer(finite, w)) / w)
 
-    def nu(transform, phi):
-        return (-(phi * (transform[::step] * dz)).sum(axis=-1) / (2j * np.pi)).real
 
-    fd = f * dz
-    pair = (np.einsum("ak,kl,al->a", fd, T, fd) / (2j * np.pi) ** 2).real
-    v = one["v_transform"]
-    train = 1 + nu(v, z * f**2 - 2 * f)
-    c = where.consts
-    test = 1 + pair + c.mustar2 * nu(v, f**2) - 2 * nu(one["w_transform"], f)
-    mass = float(nu(one["stieltjes"], np.ones(1)))
-    return {"test": test, "train": train, "train_ridge": train + lam * nu(v, f**2),
-            "score": (test - where.data.baseline(c.t)) / c.h}, mass
+@dataclass(frozen=True)
+class Flow:
+    """The contour data of one setting and ridge: the errors at any ``τ`` cost a few products of ``N``-vectors."""
+
+    where: Setting
+    lam: float
+    contour: Contour
+    one: dict
+    T: np.ndarray
+
+    def errors(self, taus: np.ndarray, step: int = 1) -> dict[str, np.ndarray]:
+        """The four errors at every ``τ`` from the trapezoid rule on every ``step``-th node (module docstring)."""
+        z, dz = self.contour.z[::step], self.contour.dz[::step] * step
+        f = flow_factor(z, taus, self.lam)
+        pair = (np.einsum("ak,kl,al->a", f * dz, self.T[::step, ::step], f * dz) / (2j * np.pi) ** 2).real
+        train = 1 + self._nu("v_transform", z * f**2 - 2 * f, step)
+        c = self.where.consts
+        test = 1 + pair + c.mustar2 * self._nu("v_transform", f**2, step) - 2 * self._nu("w_transform", f, step)
+        return {"test": test, "train": train, "train_ridge": train + self.lam * self._nu("v_transform", f**2, step),
+                "score": (test - self.baseline) / c.h}
+
+    @property
+    def baseline(self) -> float:
+        return self.where.data.baseline(self.where.consts.t)
+
+    @property
+    def mass(self) -> float:
+        """``−(1/2πi) ∮ G dz``: 1 when the contour encloses the whole spectrum of ``U``."""
+        return float(self._nu("stieltjes", np.ones(1), 1))
+
+    def _nu(self, transform: str, phi: np.ndarray, step: int) -> np.ndarray:
+        """``−(1/2πi) ∮ φ S dz`` for the Stieltjes transform ``S`` of a measure on the spectrum."""
+        weights = self.one[transform][::step] * self.contour.dz[::step] * step
+        return (-(phi * weights).sum(axis=-1) / (2j * np.pi)).real
+
+
+def flow(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, tau=np.geomspace(1e-2, 1e4, 50), *, data=None,
+         tol: float = 1e-8) -> tuple[Flow, np.ndarray]:
+    """The ``Flow`` whose errors at the times ``tau`` have an error estimate below ``tol``, and that estimate (the
+    largest over the four errors at each ``τ``). Arguments as in ``dynamics``."""
+    lam = positive("lam", lam)
+    taus = _taus(tau)
+    tol = positive("tol", tol)
+    where = setting(activation, t, psi_n, psi_p, m, data)
+    bottom, _ = where.bottom
+    top = where.top_guess()
+    for _ in range(_DOUBLINGS):
+        for nodes in _NODES:
+            contour = Contour.around(bottom, top, lam, nodes)
+            one, X = _transforms(where, contour)
+            found = Flow(where, lam, contour, one, _two_point(where, contour, X))
+            fine, coarse = found.errors(taus), found.errors(taus, step=2)
+            error = np.max([np.abs(fine[k] - coarse[k]) for k in fine], axis=0)
+            if np.max(error) <= tol:
+                break
+        else:
+            raise solver.ConvergenceError(f"dynamics: the contour integrals did not reach tol = {tol:g} with "
+                                          f"{_NODES[-1]} nodes (error estimate {np.max(error):.2g}) at {where.params}")
+        if abs(found.mass - 1) <= 100 * max(tol, 1e-8):
+            return found, error
+        top *= 2
+    raise solver.ConvergenceError(f"dynamics: the contour does not enclose the spectrum of U up to {top:g} "
+                                  f"(mass {found.mass:.6g}) at {where.params}")
 
 
 _ARRAYS = ("test", "train", "train_ridge", "score", "error")
@@ -195,31 +245,58 @@ def dynamics(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, tau=np.geom
     """Test, train, ridge-train and score errors of RF-DSM trained by gradient flow for the times ``tau`` (``0 ≤ τ ≤
     ∞``; docs/dynamics.md for the time scale), arguments as in ``rfdsm.learning_curve``. The contour integrals
     (module docstring) are refined until their error estimate is below ``tol``; ``ConvergenceError`` if it cannot be."""
-    lam = positive("lam", lam)
-    taus = _taus(tau)
-    tol = positive("tol", tol)
-    where = setting(activation, t, psi_n, psi_p, m, data)
-    bottom, _ = where.bottom
-    top = where.top_guess()
-    for _ in range(_DOUBLINGS):
-        for nodes in _NODES:
-            contour = Contour.around(bottom, top, lam, nodes)
-            one, X = _transforms(where, contour)
-            T = _two_point(where, contour, X)
-            fine, mass = _errors(where, lam, taus, contour, one, T)
-            coarse, _ = _errors(where, lam, taus, contour, one, T, step=2)
-            error = np.max([np.abs(fine[k] - coarse[k]) for k in fine], axis=0)
-            if np.max(error) <= tol:
-                break
-        else:
-            raise solver.ConvergenceError(f"dynamics: the contour integrals did not reach tol = {tol:g} with "
-                                          f"{_NODES[-1]} nodes (error estimate {np.max(error):.2g}) at {where.params}")
-        if abs(mass - 1) <= max(tol, 1e-8) * 100:
-            break
-        top *= 2
+    found, error = flow(activation, t, psi_n, psi_p, m, lam, tau, data=data, tol=tol)
+    taus, where = _taus(tau), found.where
+    return Dynamics(activation=activation, t=float(t), m=where.m, lam=found.lam, psi_n=float(psi_n),
+                    psi_p=float(psi_p), tau=taus, error=error, baseline=found.baseline, nodes=found.contour.z.size,
+                    data=repr(where.data), **found.errors(taus))
+
+
+#: The grid of ``log10 τ`` on which ``training_times`` brackets its times before refining them.
+_TIME_GRID = np.linspace(-3, 9, 241)
+#: ``τ_gen`` is the first time the excess test error ``ε_test − C_t`` is within this factor of its minimum.
+GENERALISATION = 1.1
+
+
+@dataclass(frozen=True)
+class TrainingTimes:
+    """``tau_gen``: the first time the excess test error ``ε_test − C_t`` is at most ``GENERALISATION`` times its
+    minimum (training has generalised); ``tau_mem``: the time of the lowest test error, after which it rises (the
+    score starts to memorise; ``∞`` if the test error falls all along); ``test_min`` the lowest test error and
+    ``baseline`` ``C_t``. docs/dynamics.md §4."""
+
+    tau_gen: float
+    tau_mem: float
+    test_min: float
+    baseline: float
+
+
+def training_times(activation: str, t, psi_n, psi_p, m=math.inf, lam=1e-3, *, data=None, tol: float = 1e-8
+                   ) -> TrainingTimes:
+    """``τ_gen`` and ``τ_mem`` (``TrainingTimes``) of the flow of ``dynamics`` with the same arguments: bracketed on
+    the grid ``10^{-3} ≤ τ ≤ 10^9`` (and ``∞``), then refined to 1e-8 in ``log10 τ`` (Brent)."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    taus = np.append(10.0**_TIME_GRID, math.inf)
+    found, _ = flow(activation, t, psi_n, psi_p, m, lam, taus, data=data, tol=tol)
+    test = found.errors(taus)["test"]
+
+    def test_at(log_tau: float) -> float:
+        return float(found.errors(np.array([10.0**log_tau]))["test"][0])
+
+    i = int(np.argmin(test))
+    if i >= _TIME_GRID.size - 1:
+        tau_mem, test_min = math.inf, float(test[-1])
     else:
-        raise solver.ConvergenceError(f"dynamics: the contour does not enclose the spectrum of U up to {top:g} "
-                                      f"(mass {mass:.6g}) at {where.params}")
-    return Dynamics(activation=activation, t=float(t), m=where.m, lam=lam, psi_n=float(psi_n), psi_p=float(psi_p),
-                    tau=taus, error=error, baseline=where.data.baseline(where.consts.t), nodes=nodes,
-                    data=repr(where.data), **fine)
+        bracket = (_TIME_GRID[max(i - 1, 0)], _TIME_GRID[i + 1])
+        best = minimize_scalar(test_at, bounds=bracket, method="bounded", options={"xatol": 1e-8})
+        tau_mem, test_min = 10.0**best.x, float(best.fun)
+    level = found.baseline + GENERALISATION * (test_min - found.baseline)
+    j = int(np.flatnonzero(test <= level)[0])
+    if j == 0:
+        tau_gen = 10.0 ** _TIME_GRID[0]
+    elif j >= _TIME_GRID.size:
+        tau_gen = math.inf
+    else:
+        tau_gen = 10.0 ** brentq(lambda x: test_at(x) - level, _TIME_GRID[j - 1], _TIME_GRID[j], xtol=1e-8)
+    return TrainingTimes(tau_gen=tau_gen, tau_mem=tau_mem, test_min=test_min, baseline=found.baseline)

@@ -12,8 +12,8 @@ import rfdsm
 from rfdsm.activations import load
 from rfdsm.agreement import extrapolate
 from rfdsm.data import PowerLaw, TwoAtoms
-from rfdsm.dynamics import dynamics
-from rfdsm.simulation.dynamics import descend, flow_errors, flow_factor, moments, population
+from rfdsm.dynamics import dynamics, flow_factor
+from rfdsm.simulation.dynamics import descend, flow_errors, moments, population
 from rfdsm.simulation.ridge import fit, train_errors
 from rfdsm.simulation.run import draw, generator, sizes
 from rfdsm.spectrum import setting
@@ -155,7 +155,7 @@ def test_simulated_dynamics_extrapolate_to_the_theory(m):
     activation, t, psi_n, psi_p, lam = "relu", 0.1, 1.0, 1.5, 1e-2
     module = load(activation)
     theory = dynamics(activation, t, psi_n, psi_p, m=m, lam=lam, tau=TAUS)
-    grid, seeds = (100, 200, 300), 6
+    grid, seeds = (100, 200, 300, 400), 8
     means, ses = {k: [] for k in ERRORS}, {k: [] for k in ERRORS}
     for d in grid:
         d, n, p = sizes(d, psi_n, psi_p)

@@ -21,16 +21,10 @@ import math
 
 import numpy as np
 
+from rfdsm.dynamics import flow_factor
 from rfdsm.simulation.errors import population_errors
 from rfdsm.simulation.expectations import correlations, feature_kernel
 from rfdsm.simulation.ridge import Moments, averaged_moments, sampled_moments
-
-
-def flow_factor(u: np.ndarray, taus: np.ndarray, lam: float) -> np.ndarray:
-    """``f_τ(u) = (1 − e^{−τ(u + λ)})/(u + λ)`` for every ``τ`` (rows) and ``u`` (columns); ``τ = ∞`` gives ``1/(u + λ)``."""
-    w = np.asarray(u) + lam
-    finite = np.where(np.isinf(taus), 0.0, taus)
-    return np.where(np.isinf(taus)[:, None], 1 / w, -np.expm1(-np.outer(finite, w)) / w)
 
 
 def moments(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray | None) -> Moments:
