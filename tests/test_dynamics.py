@@ -16,7 +16,7 @@ from rfdsm.dynamics import dynamics, flow_factor
 from rfdsm.simulation.dynamics import descend, flow_errors, moments, population
 from rfdsm.simulation.ridge import fit, train_errors
 from rfdsm.simulation.run import draw, generator, sizes
-from rfdsm.spectrum import setting
+from rfdsm.spectral import setting
 
 ERRORS = ("test", "train", "train_ridge", "score")
 

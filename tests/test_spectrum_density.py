@@ -8,11 +8,9 @@ import numpy as np
 import pytest
 
 from rfdsm import constants
-from rfdsm.activations import load
 from rfdsm.data import Isotropic, TwoAtoms
-from rfdsm.simulation.dynamics import moments
-from rfdsm.simulation.run import draw, generator, sizes
-from rfdsm.spectrum import _density, setting, spectrum
+from rfdsm.simulation.dynamics import eigenvalues
+from rfdsm.spectral import _density, setting, spectrum
 
 CASES = [("relu", 0.1, 1.5, 2.0, math.inf), ("tanh", 0.3, 0.5, 2.0, math.inf), ("relu", 0.1, 1.5, 4.0, 3),
          ("erf", 0.5, 1.0, 2.0, 1)]
@@ -69,18 +67,6 @@ def test_marchenko_pastur_where_U_is_a_shifted_wishart_matrix(m):
     assert law.mass == pytest.approx(1, abs=1e-5)
 
 
-def _eigenvalues(activation, t, psi_n, psi_p, m, d, data, draws=2):
-    module = load(activation)
-    d, n, p = sizes(d, psi_n, psi_p)
-    values = []
-    for k in range(draws):
-        rng = generator(7, k, d)
-        W, _, Z = draw(rng, d, n, p, m)
-        X = data.sample(rng, n, d)
-        values.append(np.linalg.eigvalsh(moments(module, t, W, X, Z).U))
-    return np.concatenate(values)
-
-
 @pytest.mark.parametrize("activation, t, psi_n, psi_p, m, data", [
     ("relu", 0.1, 1.5, 2.0, math.inf, Isotropic()),
     ("tanh", 0.3, 2.0, 1.5, 1, Isotropic()),
@@ -89,7 +75,7 @@ def _eigenvalues(activation, t, psi_n, psi_p, m, d, data, draws=2):
 def test_density_against_histograms_of_dense_U(activation, t, psi_n, psi_p, m, data):
     # The real features, with their μ0 part (one outlier eigenvalue of order p μ0², outside the bins) and every
     # feature at its own pre-activation variance: the histogram approaches the limit law as d grows.
-    values = _eigenvalues(activation, t, psi_n, psi_p, m, 400, data)
+    values = eigenvalues(activation, t, psi_n, psi_p, m, 400, data, seed=7, draws=2)
     law = spectrum(activation, t, psi_n, psi_p, m=m, data=data)
     assert law.atom_weight == 0 and law.mass == pytest.approx(1, abs=1e-3)
     bins = np.linspace(law.edges[0, 0], law.edges[-1, 1], 21)

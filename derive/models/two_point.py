@@ -32,8 +32,8 @@ from derive.emit import header
 from derive.model_code import SOURCES, _body
 from derive.pencil import Mean, Pencil, _pair, _resolvent_symbol, local_symbol
 
-_PRELUDE = '''{header}"""Two-point function of model {name} (derive/models/two_point.py): the cross ∂_ζ block X of the doubled pencil
-at (z1, z2), read at block {block}; observable pair = offset + scale · X.
+_PRELUDE = '''{header}"""Two-point function of model {name} (derive/models/two_point.py): the cross ∂_ζ block X of
+the doubled pencil at (z1, z2), read at block {block}; observable pair = offset + scale · X.
 
 Unknowns per copy: {unknowns}.
 """

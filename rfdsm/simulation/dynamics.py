@@ -21,10 +21,12 @@ import math
 
 import numpy as np
 
+from rfdsm.activations import load
 from rfdsm.dynamics import flow_factor
 from rfdsm.simulation.errors import population_errors
 from rfdsm.simulation.expectations import correlations, feature_kernel
 from rfdsm.simulation.ridge import Moments, averaged_moments, sampled_moments
+from rfdsm.simulation.run import draw, generator, sizes
 
 
 def moments(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray | None) -> Moments:
@@ -79,6 +81,20 @@ def descend(module, t: float, W: np.ndarray, X: np.ndarray, Z: np.ndarray, lam: 
         gradient = 2 * math.sqrt(h) / (n * m * d * math.sqrt(p)) * residual @ F.T + 2 * h * lam / (p * d) * A
         A -= eta * gradient
     return A, steps * 2 * h * eta / (p * d)
+
+
+def eigenvalues(activation: str, t: float, psi_n: float, psi_p: float, m, d: int, data, seed: int = 0,
+                draws: int = 1) -> np.ndarray:
+    """The eigenvalues of ``U`` of ``draws`` independent training sets at dimension ``d`` (real features, their
+    ``μ0`` part included; data drawn from ``data``, a model of rfdsm.data), concatenated."""
+    module = load(activation)
+    d, n, p = sizes(d, psi_n, psi_p)
+    values = []
+    for k in range(draws):
+        rng = generator(seed, k, d)
+        W, _, Z = draw(rng, d, n, p, m)
+        values.append(np.linalg.eigvalsh(moments(module, t, W, data.sample(rng, n, d), Z).U))
+    return np.concatenate(values)
 
 
 def population(module, t: float, W: np.ndarray, S: np.ndarray) -> tuple[float, float]:

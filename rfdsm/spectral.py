@@ -66,7 +66,8 @@ class Setting:
 
     @property
     def bottom(self) -> tuple[float, float]:
-        """``(u0, w0)``: the lowest point of the spectrum of ``U`` and the weight of its atom there (module docstring)."""
+        """``(u0, w0)``: the lowest point of the spectrum of ``U`` and the weight of its atom there (module
+        docstring)."""
         p, c = self.params, self.consts
         if self.m == math.inf:
             r = (1.0 if c.mu1 != 0 else 0.0) + (p["psi_n"] if c.mustar2 * c.kappa > 0 else 0.0)
@@ -90,7 +91,8 @@ class Setting:
 
 
 def setting(activation: str, t, psi_n, psi_p, m=math.inf, data=None) -> Setting:
-    """Validate the arguments and build the ``Setting`` (``data``: a model of rfdsm.data, ``Isotropic()`` by default)."""
+    """Validate the arguments and build the ``Setting`` (``data``: a model of rfdsm.data, ``Isotropic()`` by
+    default)."""
     t = positive("t", t)
     psi_n, psi_p = positive("psi_n", psi_n), positive("psi_p", psi_p)
     m = noise_samples(m)
@@ -145,7 +147,8 @@ class Spectrum(Result):
                    **{k: attrs[k] for k in ("activation", "t", "m", "psi_n", "psi_p", "atom", "atom_weight", "data")})
 
     def _generated(self) -> list[str]:
-        return [*super()._generated(), f"generated.models.rfdsm_resolvent_{'infinite' if self.m == math.inf else 'finite'}"]
+        model = f"rfdsm_resolvent_{'infinite' if self.m == math.inf else 'finite'}"
+        return [*super()._generated(), f"generated.models.{model}"]
 
     def _summary(self) -> str:
         bulks = ", ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in self.edges)
@@ -203,8 +206,9 @@ def _bulk_mass(setting: Setting, lower: float, upper: float, eps: float) -> floa
 def spectrum(activation: str, t, psi_n, psi_p, m=math.inf, *, data=None, u=None, points: int = 100) -> Spectrum:
     """The limiting eigenvalue law of ``U = (1/(n m)) Σ F Fᵀ`` (``m = ∞``: the expectation over the noise) for the
     activation at time ``t``, ``ψn = n/d``, ``ψp = p/d``, ``m`` noise samples per point and ``data`` (a model of
-    rfdsm.data, ``Isotropic()`` by default): the density on the points ``u`` (default: ``points`` points from the lowest
-    bulk edge to the highest; a point at the atom itself has no finite density and raises ``ConvergenceError``), the atom at the bottom and the bulks with their edges and masses (module docstring)."""
+    rfdsm.data, ``Isotropic()`` by default): the density on the points ``u`` (default: ``points`` points from the
+    lowest bulk edge to the highest; a point at the atom itself has no finite density and raises
+    ``ConvergenceError``), the atom at the bottom and the bulks with their edges and masses (module docstring)."""
     where = setting(activation, t, psi_n, psi_p, m, data)
     u0, w0 = where.bottom
     top = where.top_guess()
