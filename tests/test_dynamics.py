@@ -167,3 +167,14 @@ def test_simulated_dynamics_extrapolate_to_the_theory(m):
     for name in ERRORS:
         limit, se = extrapolate(grid, np.array(means[name]), np.array(ses[name]))
         assert np.all(np.abs(limit - getattr(theory, name)) <= 3 * se), (name, limit, getattr(theory, name), se)
+
+
+def test_results_save_and_load(tmp_path):
+    flow = dynamics("relu", 0.1, 1.0, 2.0, m=math.inf, lam=1e-2, tau=[0.0, 1.0, math.inf], data=TwoAtoms(0.5, 1.5))
+    law = rfdsm.spectrum("relu", 0.1, 1.0, 2.0, m=3, points=20)
+    for result in (flow, law):
+        back = rfdsm.load(result.save(tmp_path / f"{type(result).__name__}.nc"))
+        assert type(back) is type(result) and repr(back) == repr(result)
+        for name, value in vars(result).items():
+            assert np.array_equal(getattr(back, name), value) if isinstance(value, np.ndarray) else (
+                getattr(back, name) == value), name
