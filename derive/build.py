@@ -9,7 +9,7 @@ from derive import activation_code, model_code
 from derive.activations import BUILTINS, Activation, parse
 from derive.certify import certify
 from derive.emit import write
-from derive.models import MODELS
+from derive.models import MODELS, PAIRS, two_point
 
 
 def activation_module(act: Activation, spec: str) -> str:
@@ -48,4 +48,9 @@ def generate_models(out: Path) -> list[Path]:
         path = out / "models" / f"{pencil.name}.py"
         write(path, model_code.render(pencil, f"models/{builder.__module__.rsplit('.', 1)[-1]}.py"))
         paths.append(path)
+    write(out / "pairs" / "__init__.py", '"""One generated module per two-point function."""\n')
+    for builder, block, combine in PAIRS:
+        pencil = builder()
+        paths.append(out / "pairs" / f"{pencil.name}.py")
+        write(paths[-1], two_point.render(pencil, block, combine, f"models/{builder.__module__.rsplit('.', 1)[-1]}.py"))
     return paths

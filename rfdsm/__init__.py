@@ -3,18 +3,22 @@ simulations that check them. See README.md."""
 
 from rfdsm import distance, divergences, linear
 from rfdsm.activation_constants import Constants, constants
+from rfdsm.complexity import SampleComplexity, sample_complexity
 from rfdsm.agreement import Comparison, compare
 from rfdsm.curves import LearningCurve, PhaseDiagram, learning_curve, phase_diagram
+from rfdsm.dynamics import Dynamics, TrainingTimes, dynamics, training_times
 from rfdsm.generation import Generation, generate
 from rfdsm.results import load, package_version
 from rfdsm.simulation import Simulation, simulate
 from rfdsm.solver import ConvergenceError
+from rfdsm.spectral import Spectrum, spectrum
 from rfdsm.runner import Sweep, sweep
 
 __version__ = package_version()
 
 __all__ = [
-    "Comparison", "Constants", "ConvergenceError", "Generation", "LearningCurve", "PhaseDiagram", "Simulation", "Sweep",
-    "__version__", "compare", "constants", "distance", "divergences", "generate", "learning_curve", "linear", "load",
-    "phase_diagram", "simulate", "sweep",
+    "Comparison", "Constants", "ConvergenceError", "Dynamics", "Generation", "LearningCurve", "PhaseDiagram",
+    "SampleComplexity", "Simulation", "Spectrum", "Sweep", "TrainingTimes", "__version__", "compare", "constants",
+    "distance", "divergences", "dynamics", "generate", "learning_curve", "linear", "load", "phase_diagram",
+    "sample_complexity", "simulate", "spectrum", "sweep", "training_times",
 ]

@@ -59,6 +59,7 @@ DATA = {
     "isotropic": (rfdsm.data.Isotropic, "isotropic"),
     "powerlaw": (rfdsm.data.PowerLaw, "powerlaw:k=K (0 ≤ K < 1)"),
     "twoatoms": (rfdsm.data.TwoAtoms, "twoatoms:l1=L1,l2=L2[,weight=W]"),
+    "manifold": (rfdsm.data.Manifold, "manifold:psi_D=P[,sigma=NAME] (0 < P ≤ 1, NAME an activation)"),
     "digits": (rfdsm.data.Digits, "digits"),
     "images": (rfdsm.data.Images.from_file, "images:PATH[,downsample=K] (docs/images.md)"),
 }

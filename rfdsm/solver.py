@@ -67,7 +67,8 @@ class Solution:
 @dataclass(frozen=True)
 class Sweep:
     """Fixed points along a sweep: ``params`` and every entry of ``observables`` are arrays over the points; ``g`` is
-    ``(points, blocks)``; ``status``, ``residual``, ``iterations`` per point (the Newton steps of that point)."""
+    ``(points, blocks)``; ``status``, ``residual``, ``iterations`` per point (the Newton steps of that point); ``x``
+    the unknowns ``(points, UNKNOWNS)``."""
 
     model: str
     params: dict
@@ -76,6 +77,7 @@ class Sweep:
     status: np.ndarray
     residual: np.ndarray
     iterations: np.ndarray
+    x: np.ndarray | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.observables[name]
@@ -232,6 +234,7 @@ def sweep(model: str, params, guess=None, tol: float = 1e-12, maxiter: int = 50,
         status=status,
         residual=norms,
         iterations=iterations,
+        x=X,
     )
 
 

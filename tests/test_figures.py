@@ -19,11 +19,14 @@ OUTPUTS = {
     "fig_seed_5.py": ["seed_fig5.png"],
     "fig_memorisation.py": ["memorisation.png", "memorisation.txt"],
     "fig_data_curves.py": ["data_curves.png"],
+    "fig_dynamics_spectrum.py": ["dynamics_spectrum.png"],
+    "fig_dynamics_times.py": ["dynamics_times.png", "dynamics_times.txt"],
 }
 
 
 def test_every_seed_figure_script_is_run_here():
     scripts = {p.name for p in (ROOT / "scripts").glob("fig_seed_*.py")} | {"fig_memorisation.py", "fig_data_curves.py"}
+    scripts |= {p.name for p in (ROOT / "scripts").glob("fig_dynamics_*.py")}
     assert scripts == set(OUTPUTS)
 
 

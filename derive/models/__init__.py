@@ -5,7 +5,7 @@ pencil registers at least one ``Pencil.identity`` for the identity check) and li
 ``python -m derive`` then writes ``generated/models/<pencil name>.py``.
 """
 
-from derive.models import marchenko_pastur, random_features, rfdsm, rfdsm_spectrum, ridge
+from derive.models import marchenko_pastur, random_features, rfdsm, rfdsm_resolvent, rfdsm_spectrum, ridge
 
 #: Builders of every model pencil; ``python -m derive`` generates one module per pencil.
 MODELS = [
@@ -16,4 +16,9 @@ MODELS = [
     rfdsm.build_finite,
     rfdsm_spectrum.build_infinite,
     rfdsm_spectrum.build_finite,
+    rfdsm_resolvent.build_infinite,
+    rfdsm_resolvent.build_finite,
 ]
+
+#: Two-point functions (derive/models/two_point.py): ``generated/pairs/<pencil name>.py`` each.
+PAIRS = rfdsm_resolvent.PAIRS

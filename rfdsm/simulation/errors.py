@@ -28,6 +28,7 @@ points ``x`` of the law (``law.test``) with fresh noises ``z``, in blocks of ``B
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -57,31 +58,51 @@ def population_errors(module, W: np.ndarray, S: np.ndarray, t: float, q: np.ndar
                       rng: np.random.Generator) -> tuple[float, float]:
     """``(ε_test, ε_score)`` of the score ``−Sᵀ ρ(W y/√d)`` at time ``t`` on the data law ``law`` (module docstring);
     ``q, gamma = correlations(W)``; ``rng`` draws the test points when ``law`` is not Gaussian."""
+    if not law.gaussian:
+        return _sampled_errors(module, W, S, t, law, rng)
+    G = dsyrk(1.0, S)  # before the serial loops: a BLAS call right after a serial loop starts slower
+    terms = gaussian_terms(module, W, t, q, gamma, law)
+    quadratic = _symmetric_inner(terms.kernel, G)
+    cross = float(terms.slope @ np.einsum("ij,ij->i", S, W)) / math.sqrt(W.shape[1])
+    score = terms.inverse_trace + (quadratic - 2.0 * cross) / W.shape[1]
+    return terms.baseline + terms.h * score, score
+
+
+@dataclass(frozen=True)
+class GaussianTerms:
+    """What the test and score errors on ``N(0, Σ_t)`` need besides ``S`` (module docstring): the feature kernel ``K``
+    (upper triangle), the Stein slopes ``D_k``, ``tr Σ_t^{-1}/d``, ``C_t`` and ``h``, so that
+    ``ε_score = inverse_trace + [⟨S, K S⟩ − (2/√d) Σ_k D_k ⟨s_k, w_k⟩]/d`` and ``ε_test = baseline + h ε_score``."""
+
+    kernel: np.ndarray
+    slope: np.ndarray
+    inverse_trace: float
+    baseline: float
+    h: float
+
+
+def gaussian_terms(module, W: np.ndarray, t: float, q: np.ndarray, gamma: np.ndarray, law) -> GaussianTerms:
+    """The ``GaussianTerms`` of the features ``ρ(W y/√d)`` at time ``t`` on the Gaussian law ``law``;
+    ``q, gamma = correlations(W)`` (reused when ``Σ_t`` is a multiple of the identity)."""
     a2, h = math.exp(-2.0 * t), -math.expm1(-2.0 * t)
     values, basis = law.eigh()
     variances = a2 * values + h  # the eigenvalues of Σ_t
-    if not law.gaussian:
-        return _sampled_errors(module, W, S, a2, h, variances, basis, law, rng)
-    d = W.shape[1]
-    G = dsyrk(1.0, S)  # before the serial loops: a BLAS call right after a serial loop starts slower
     if basis is None and np.all(variances == variances[0]):  # Σ_t = c I: W̃ = √c W has the correlations of W
         q = variances[0] * q
     else:
         rotated = W if basis is None else W @ basis
         q, gamma = correlations(rotated * np.sqrt(variances))
     _, mu1, norm2 = module.row_moments(q)
-    K = feature_kernel(module, q, gamma, norm2)
-    slope = mu1 / np.sqrt(q)
-    quadratic = _symmetric_inner(K, G)
-    cross = float(slope @ np.einsum("ij,ij->i", S, W)) / math.sqrt(d)
-    inverse_trace = float(np.mean(1.0 / variances))  # tr Σ_t^{-1}/d
-    score = inverse_trace + (quadratic - 2.0 * cross) / d
-    baseline = a2 * float(np.mean(values / variances))  # C_t = 1 − h tr Σ_t^{-1}/d without the cancellation
-    return baseline + h * score, score
+    return GaussianTerms(feature_kernel(module, q, gamma, norm2), mu1 / np.sqrt(q), float(np.mean(1.0 / variances)),
+                         a2 * float(np.mean(values / variances)),  # C_t = 1 − h tr Σ_t^{-1}/d, no cancellation
+                         h)
 
 
-def _sampled_errors(module, W, S, a2, h, variances, basis, law, rng) -> tuple[float, float]:
+def _sampled_errors(module, W, S, t, law, rng) -> tuple[float, float]:
     """Means of ``‖√h s(y) + z‖²/d`` and ``‖s(y) + Σ_t^{-1} y‖²/d`` over the test points of ``law``."""
+    a2, h = math.exp(-2.0 * t), -math.expm1(-2.0 * t)
+    values, basis = law.eigh()
+    variances = a2 * values + h  # the eigenvalues of Σ_t
     d = W.shape[1]
     x = law.test(rng, TEST_POINTS)
     test = score = 0.0
