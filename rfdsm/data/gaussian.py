@@ -139,7 +139,7 @@ class Gaussian:
     def realise(self, rng: np.random.Generator, d: int) -> GaussianLaw:
         """The law at dimension ``d`` (module docstring): ``Σ`` with ``eigenvalues(d)`` in ``basis(d)``. It draws
         nothing from ``rng`` (the basis is part of the data law)."""
-        _check_generator(rng)
+        check_generator(rng)
         basis = None if len(self._law) == 1 else self.basis(d)
         return GaussianLaw(self.eigenvalues(d), basis)
 
@@ -177,7 +177,7 @@ class GaussianLaw:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` points ``x = basis Λ^{1/2} z``, ``z ~ N(0, I_d)``, as the rows of an ``n × d`` array."""
-        _check_generator(rng)
+        check_generator(rng)
         x = rng.standard_normal((count("n", n), self.d)) * np.sqrt(self.eigenvalues)
         return x if self.basis is None else x @ self.basis.T
 
@@ -190,7 +190,8 @@ class GaussianLaw:
         return self.eigenvalues, self.basis
 
 
-def _check_generator(rng) -> None:
+def check_generator(rng) -> None:
+    """``ValueError`` naming ``rng`` unless it is a ``numpy.random.Generator`` (what every data law draws from)."""
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng: expected a numpy.random.Generator, got {rng!r}")
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rfdsm.data.gaussian import Gaussian, _check_generator
+from rfdsm.data.gaussian import Gaussian, check_generator
 from rfdsm.validate import count
 
 #: IDX value types by their code (third magic byte), all big-endian.
@@ -169,7 +169,7 @@ class Images(Gaussian):
 
     def realise(self, rng: np.random.Generator, d: int) -> ImageRealisation:
         """The images at dimension ``d`` (nothing to draw: the split is fixed); ``sample(rng, n, d)`` draws from it."""
-        _check_generator(rng)
+        check_generator(rng)
         return ImageRealisation(self, self._dimension(d))
 
     def pixels(self, rows) -> np.ndarray:
@@ -217,7 +217,7 @@ class ImageRealisation:
 
 def _subset(rng: np.random.Generator, n: int, size: int, what: str) -> np.ndarray:
     """``n`` distinct indices of ``range(size)`` in random order."""
-    _check_generator(rng)
+    check_generator(rng)
     n = count("n", n)
     if n > size:
         raise ValueError(f"n: {n} exceeds the {size} {what}")

@@ -37,7 +37,7 @@ from scipy.linalg import eigh_tridiagonal
 
 from rfdsm.activation_constants import ACCURACY
 from rfdsm.activations import available, load
-from rfdsm.data.gaussian import Gaussian
+from rfdsm.data.gaussian import Gaussian, check_generator
 from rfdsm.validate import count, positive
 
 #: Atoms of the Gauss rule of the MP law in ``spectrum()``: the learning curves change by less than 1e-9 (relative)
@@ -115,8 +115,7 @@ class Manifold(Gaussian):
     def realise(self, rng: np.random.Generator, d: int) -> ManifoldLaw:
         """The data at dimension ``d`` for one simulation draw: a fresh ``M`` (``d × D``, ``D = round(ψ_D d)``) drawn
         from ``rng``."""
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng: expected a numpy.random.Generator, got {rng!r}")
+        check_generator(rng)
         d = count("d", d)
         return ManifoldLaw(self, rng.standard_normal((d, latent_dimension(self.psi_D, d))))
 
@@ -154,8 +153,7 @@ class ManifoldLaw:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` points ``σ(M ξ/√D) − ν0``, ``ξ ~ N(0, I_D)``, as the rows of an ``n × d`` array."""
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng: expected a numpy.random.Generator, got {rng!r}")
+        check_generator(rng)
         latent = rng.standard_normal((count("n", n), self.M.shape[1]))
         u = latent @ (self.M.T / math.sqrt(self.M.shape[1]))
         return u if self.manifold.sigma == "linear" else load(self.manifold.sigma).rho(u) - self.manifold.nu0
