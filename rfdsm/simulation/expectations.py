@@ -339,6 +339,13 @@ def needed_coefficients(shifted: ShiftedHermite, gamma: np.ndarray) -> tuple[np.
 
 
 @njit(cache=True)
+def _column(m, p):
+    """Column ``l`` of iteration ``m`` of a parallel loop over the upper triangle: ``0, p−1, 1, p−2, …``, so that the
+    contiguous blocks of ``m`` a static schedule gives each thread hold as many pairs ``k < l`` as the others."""
+    return m // 2 if m % 2 == 0 else p - 1 - m // 2
+
+
+@njit(cache=True)
 def _pair_order(size, roots, k, l, top):
     """``J_kl``: the least ``J ≥ 1`` with ``|γ_kl|^{J+1} roots[J, k] roots[J, l] ≤ MEHLER_TOL``, at most ``top``."""
     power = size * size
@@ -349,14 +356,28 @@ def _pair_order(size, roots, k, l, top):
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _pair_orders(gamma, roots, top):
-    """How many pairs ``k < l`` need exactly ``J`` orders (``_pair_order``), for ``J = 0 … top``."""
-    counts = np.zeros(top + 1, dtype=np.int64)
-    for l in range(gamma.shape[0]):
+    """How many pairs ``k < l`` need exactly ``J`` orders (``_pair_order``), for ``J = 0 … top``.
+
+    ``|γ_kl|^{J+1} roots[J, k] roots[J, l]`` falls with ``J`` (the roots are non-increasing, and rounding keeps
+    products of non-increasing factors non-increasing), so ``J_kl = 1 + #{1 ≤ J < top: it exceeds MEHLER_TOL}``: a
+    count without branches, whose loop over ``k`` vectorises.
+    """
+    p = gamma.shape[0]
+    counts = np.zeros((p, top + 1), dtype=np.int64)  # one row per column l: no two threads write the same count
+    for m in prange(p):
+        l = _column(m, p)
+        size = np.abs(gamma[:l, l])
+        power = size * size
+        order = np.ones(l, dtype=np.int64)
+        for J in range(1, top):
+            for k in range(l):
+                order[k] += power[k] * roots[J, k] * roots[J, l] > MEHLER_TOL
+                power[k] *= size[k]
         for k in range(l):
-            counts[_pair_order(abs(gamma[k, l]), roots, k, l, top)] += 1
-    return counts
+            counts[l, order[k]] += 1
+    return counts.sum(axis=0)
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the dot products vectorise
@@ -364,7 +385,8 @@ def _sparse_orders(coefficients, gamma, roots, dense, total):
     """``total[k, l] += Σ_{dense < j ≤ J_kl} γ_kl^j ⟨c_j[k], c_j[l]⟩/n`` for ``k < l``: the orders past ``dense`` that
     the pair needs (``_pair_order``; ``coefficients`` is ``(orders, p, n)``)."""
     orders, p, n = coefficients.shape
-    for l in prange(p):
+    for m in prange(p):
+        l = _column(m, p)
         for k in range(l):
             size = abs(gamma[k, l])
             if size ** (dense + 1) * roots[dense, k] * roots[dense, l] <= MEHLER_TOL:
