@@ -220,41 +220,24 @@ def _shift(table, weights, terms, mu, sigma, lowest, first, out):
     ``j = first, …``, with the node ``g = round(μ_ki/(STEP σ_k)) − lowest_k`` and the offset
     ``u = μ_ki/σ_k − STEP round(μ_ki/(STEP σ_k))``."""
     p, n = mu.shape
-    count = table.shape[2]
     for k in prange(p):
-        # One feature at a time, its points sorted by node (a counting sort): the points of a node share the Taylor
-        # coefficients, so each Horner step is one broadcast FMA over a contiguous run instead of a gather per point.
+        # One feature at a time: its rows of the table stay in cache.
         node = np.empty(n, dtype=np.int64)
-        offset = np.empty(n)
-        starts = np.zeros(count + 1, dtype=np.int64)
+        u = np.empty(n)
         for i in range(n):
             scaled = mu[k, i] / sigma[k]
             g = np.rint(scaled / STEP)  # as in ShiftedHermite; the clip only guards the table against a stray tie
-            offset[i] = scaled - STEP * g
-            node[i] = min(max(int(g) - lowest[k], 0), count - 1)
-            starts[node[i] + 1] += 1
-        starts = np.cumsum(starts)
-        filled = starts[:-1].copy()
-        point = np.empty(n, dtype=np.int64)
-        u = np.empty(n)
-        for i in range(n):
-            s = filled[node[i]]
-            filled[node[i]] += 1
-            point[s], u[s] = i, offset[i]
-        values = np.empty(n)
+            u[i] = scaled - STEP * g
+            node[i] = min(max(int(g) - lowest[k], 0), table.shape[2] - 1)
         for j in range(first, first + out.shape[0]):
-            w, top = weights[j], terms[j] - 1
-            for g in range(count):
-                factor = table[k, j + top, g] * w[top]
-                for s in range(starts[g], starts[g + 1]):
-                    values[s] = factor
-                for r in range(top - 1, -1, -1):
-                    factor = table[k, j + r, g] * w[r]
-                    for s in range(starts[g], starts[g + 1]):
-                        values[s] = values[s] * u[s] + factor
-            row = out[j - first, k]
-            for s in range(n):
-                row[point[s]] = values[s]
+            rows, w, values = table[k, j:], weights[j], out[j - first, k]
+            row, factor = rows[terms[j] - 1], w[terms[j] - 1]
+            for i in range(n):
+                values[i] = row[node[i]] * factor
+            for r in range(terms[j] - 2, -1, -1):
+                row, factor = rows[r], w[r]
+                for i in range(n):
+                    values[i] = values[i] * u[i] + row[node[i]] * factor
 
 
 class ShiftedHermite:
