@@ -378,7 +378,7 @@ def _pair_orders(gamma, roots, top):
         l = _column(m, p)
         size = np.abs(gamma[:l, l])
         power = size * size
-        order = np.ones(l, dtype=np.int64)
+        order = np.full(l, min(1, top), dtype=np.int64)  # J_kl ≥ 1 unless top = 0
         for J in range(1, top):
             for k in range(l):
                 order[k] += power[k] * roots[J, k] * roots[J, l] > MEHLER_TOL
