@@ -38,8 +38,10 @@ the diagonal), as SYRK writes them and the Cholesky reads them: every consumer r
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
+import numba
 import numpy as np
 from numba import njit, prange
 from scipy.linalg.blas import dsyrk
@@ -201,6 +203,30 @@ def _project(mu, sigma, values, order, square_order):
     return coefficients, squares
 
 
+def _apply(rho, values: np.ndarray) -> None:
+    """``values ← ρ(values)`` in place, one chunk per Numba thread: NumPy releases the GIL in the ufunc's loop, and
+    the activation over the quadrature nodes was the part of the quadrature that ran on one core."""
+    chunks = np.array_split(values.reshape(-1), numba.get_num_threads())
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        for _ in pool.map(lambda chunk: rho(chunk, out=chunk), chunks):
+            pass
+
+
+@njit(cache=True, parallel=True)
+def _node_range(mu, sigma):
+    """The lowest and the highest node ``round(μ_ki/(STEP σ_k))`` over the points ``i`` of every feature ``k``."""
+    p, n = mu.shape
+    lowest = np.empty(p, dtype=np.int64)
+    highest = np.empty(p, dtype=np.int64)
+    for k in prange(p):
+        low = high = np.rint(mu[k, 0] / sigma[k] / STEP)
+        for i in range(1, n):
+            g = np.rint(mu[k, i] / sigma[k] / STEP)
+            low, high = min(low, g), max(high, g)
+        lowest[k], highest[k] = int(low), int(high)
+    return lowest, highest
+
+
 @cache
 def taylor_terms(j: int) -> int:
     """Least ``R`` with ``Σ_{r≥R} (STEP/2)^r √((j+r)!/j!)/r! ≤ TAYLOR_TOL``: the bound, relative to ``‖ρ‖``, on the
@@ -260,9 +286,8 @@ class ShiftedHermite:
         self.mu = np.ascontiguousarray(mu)
         self.sigma = np.asarray(sigma, dtype=float)
         self.order = order
-        node = np.rint(self.mu / self.sigma[:, None] / STEP)
-        self._lowest = node.min(axis=1).astype(np.int64)
-        count = int((node.max(axis=1) - self._lowest).max()) + 1
+        self._lowest, highest = _node_range(self.mu, self.sigma)
+        count = int((highest - self._lowest).max()) + 1
         nodes = (self._lowest + np.arange(count)[:, None]) * (STEP * self.sigma)  # count × p
         self._terms = np.array([taylor_terms(j) for j in range(order + 1)])
         top, square_top = order + self._terms[-1] - 1, taylor_terms(0) - 1  # the terms needed grow with the order
@@ -271,7 +296,7 @@ class ShiftedHermite:
         for start in range(0, count, BLOCK):
             block = np.ascontiguousarray(nodes[start : start + BLOCK])
             values = _points(block, self.sigma)
-            rho(values, out=values)
+            _apply(rho, values)
             table[:, start : start + BLOCK], squares[:, start : start + BLOCK] = _project(block, self.sigma, values, top,
                                                                                           square_top)
         # feature, order, node: the rows a feature reads are contiguous
@@ -322,6 +347,13 @@ def needed_coefficients(shifted: ShiftedHermite, gamma: np.ndarray) -> tuple[np.
 
 
 @njit(cache=True)
+def _column(m, p):
+    """Column ``l`` of iteration ``m`` of a parallel loop over the upper triangle: ``0, p−1, 1, p−2, …``, so that the
+    contiguous blocks of ``m`` a static schedule gives each thread hold as many pairs ``k < l`` as the others."""
+    return m // 2 if m % 2 == 0 else p - 1 - m // 2
+
+
+@njit(cache=True)
 def _pair_order(size, roots, k, l, top):
     """``J_kl``: the least ``J ≥ 1`` with ``|γ_kl|^{J+1} roots[J, k] roots[J, l] ≤ MEHLER_TOL``, at most ``top``."""
     power = size * size
@@ -332,14 +364,28 @@ def _pair_order(size, roots, k, l, top):
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _pair_orders(gamma, roots, top):
-    """How many pairs ``k < l`` need exactly ``J`` orders (``_pair_order``), for ``J = 0 … top``."""
-    counts = np.zeros(top + 1, dtype=np.int64)
-    for l in range(gamma.shape[0]):
+    """How many pairs ``k < l`` need exactly ``J`` orders (``_pair_order``), for ``J = 0 … top``.
+
+    ``|γ_kl|^{J+1} roots[J, k] roots[J, l]`` falls with ``J`` (the roots are non-increasing, and rounding keeps
+    products of non-increasing factors non-increasing), so ``J_kl = 1 + #{1 ≤ J < top: it exceeds MEHLER_TOL}``: a
+    count without branches, whose loop over ``k`` vectorises.
+    """
+    p = gamma.shape[0]
+    counts = np.zeros((p, top + 1), dtype=np.int64)  # one row per column l: no two threads write the same count
+    for m in prange(p):
+        l = _column(m, p)
+        size = np.abs(gamma[:l, l])
+        power = size * size
+        order = np.full(l, min(1, top), dtype=np.int64)  # J_kl ≥ 1 unless top = 0
+        for J in range(1, top):
+            for k in range(l):
+                order[k] += power[k] * roots[J, k] * roots[J, l] > MEHLER_TOL
+                power[k] *= size[k]
         for k in range(l):
-            counts[_pair_order(abs(gamma[k, l]), roots, k, l, top)] += 1
-    return counts
+            counts[l, order[k]] += 1
+    return counts.sum(axis=0)
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc"})  # lets the dot products vectorise
@@ -347,7 +393,8 @@ def _sparse_orders(coefficients, gamma, roots, dense, total):
     """``total[k, l] += Σ_{dense < j ≤ J_kl} γ_kl^j ⟨c_j[k], c_j[l]⟩/n`` for ``k < l``: the orders past ``dense`` that
     the pair needs (``_pair_order``; ``coefficients`` is ``(orders, p, n)``)."""
     orders, p, n = coefficients.shape
-    for l in prange(p):
+    for m in prange(p):
+        l = _column(m, p)
         for k in range(l):
             size = abs(gamma[k, l])
             if size ** (dense + 1) * roots[dense, k] * roots[dense, l] <= MEHLER_TOL:
