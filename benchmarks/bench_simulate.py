@@ -23,13 +23,14 @@ import sys
 import time
 from pathlib import Path
 
-import numba
-import numpy as np
-from scipy.linalg import cho_factor, cho_solve
-from scipy.linalg.blas import dgemm, dsyrk
-from threadpoolctl import threadpool_limits
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import rfdsm  # noqa: E402, F401  (first, as a user's script: it sets how idle threads wait before SciPy loads)
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy.linalg import cho_factor, cho_solve  # noqa: E402
+from scipy.linalg.blas import dgemm, dsyrk  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from rfdsm.activations import load  # noqa: E402
 from rfdsm.data import Isotropic  # noqa: E402

@@ -218,4 +218,5 @@ def local_cluster(workers: int):
     workers = count("workers", workers)
     share = str(max(1, _cores() // workers))
     env = {name: share for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env |= {name: os.environ[name] for name in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}  # rfdsm/__init__.py
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, env=env, dashboard_address=":0")
