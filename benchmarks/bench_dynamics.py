@@ -6,9 +6,9 @@ the CPU time is what a call costs). Also the full ``rfdsm.spectrum`` (bulks, edg
 """
 
 import math
-import time
 
 import numpy as np
+from bench_spectrum import best  # this folder is on the path when a benchmark runs as a script
 
 import rfdsm
 from rfdsm.data import PowerLaw
@@ -18,17 +18,6 @@ TAU = np.geomspace(1e-2, 1e4, 50)
 CASES = [("relu", 0.1, 2.0, 1.0, math.inf, 1e-3, None), ("tanh", 0.1, 1.5, 4.0, 3, 1e-2, None),
          ("relu", 0.3, 1.0, 2.0, 1, 1e-3, None), ("relu", 0.1, 4.0, 8.0, 1, 1e-4, None),
          ("relu", 0.1, 1.0, 2.0, 4, 1e-3, PowerLaw(0.5))]
-
-
-def best(f, repeats: int = 5) -> tuple[float, float]:
-    """Minimum wall and CPU time of ``f()`` over ``repeats`` calls."""
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        f()
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return min(wall), min(cpu)
 
 
 def label(case) -> str:
@@ -42,7 +31,7 @@ def main() -> None:
         activation, t, psi_n, psi_p, m, lam, data = case
         run = lambda: rfdsm.dynamics(activation, t, psi_n, psi_p, m=m, lam=lam, tau=TAU, data=data)  # noqa: E731
         flow = run()  # compile, or load the cache
-        wall, cpu = best(run)
+        wall, cpu = best(run, 5)
         print(f"dynamics, 50 τ   {label(case):58s} {wall * 1e3:7.1f} ms wall {cpu * 1e3:7.1f} ms CPU  "
               f"({flow.nodes} nodes, error ≤ {np.max(flow.error):.0e})")
     for case in CASES:
@@ -51,7 +40,7 @@ def main() -> None:
         law = rfdsm.spectrum(activation, t, psi_n, psi_p, m=m, data=data)
         u = np.linspace(law.edges[0, 0], law.edges[-1, 1], 100)
         eps = 1e-7 * law.edges[-1, 1]
-        wall, cpu = best(lambda: _density(where, u, eps))  # noqa: B023
+        wall, cpu = best(lambda: _density(where, u, eps), 5)  # noqa: B023
         full, full_cpu = best(lambda: rfdsm.spectrum(activation, t, psi_n, psi_p, m=m, data=data), 3)  # noqa: B023
         print(f"density, 100 u   {label(case):58s} {wall * 1e3:7.1f} ms wall {cpu * 1e3:7.1f} ms CPU;  "
               f"rfdsm.spectrum (edges, masses) {full * 1e3:6.1f} ms wall {full_cpu * 1e3:6.1f} ms CPU")
