@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
 import time
 from pathlib import Path
 
@@ -39,6 +41,22 @@ def generate_all(out: Path, customs: dict[str, str]) -> list[Path]:
     return paths + generate_models(out)
 
 
+def model_sources(module_name: str) -> list[str]:
+    """The files under derive/ that a model module's pencils come from: its own and, transitively, those of the other
+    ``derive.models`` modules it takes names from (a pencil built on another's must change hash with it)."""
+    found, pending = set(), [module_name]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for value in vars(sys.modules[name]).values():
+            used = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+            if isinstance(used, str) and used.startswith("derive.models.") and used in sys.modules:
+                pending.append(used)
+    return sorted(f"models/{name.rsplit('.', 1)[-1]}.py" for name in found)
+
+
 def generate_models(out: Path) -> list[Path]:
     """Write ``out/models/<name>.py`` for every pencil of ``derive.models.MODELS``."""
     write(out / "models" / "__init__.py", '"""One generated module per model pencil."""\n')
@@ -46,11 +64,11 @@ def generate_models(out: Path) -> list[Path]:
     for builder in MODELS:
         pencil = builder()
         path = out / "models" / f"{pencil.name}.py"
-        write(path, model_code.render(pencil, f"models/{builder.__module__.rsplit('.', 1)[-1]}.py"))
+        write(path, model_code.render(pencil, model_sources(builder.__module__)))
         paths.append(path)
     write(out / "pairs" / "__init__.py", '"""One generated module per two-point function."""\n')
     for builder, block, combine in PAIRS:
         pencil = builder()
         paths.append(out / "pairs" / f"{pencil.name}.py")
-        write(paths[-1], two_point.render(pencil, block, combine, f"models/{builder.__module__.rsplit('.', 1)[-1]}.py"))
+        write(paths[-1], two_point.render(pencil, block, combine, model_sources(builder.__module__)))
     return paths

@@ -151,8 +151,8 @@ def _body(out: str, exprs: list[sp.Expr], shape: tuple[int, ...], dtype: str, pa
     return text
 
 
-def render(pencil: Pencil, source: str) -> str:
-    """Source of ``generated/models/<pencil.name>.py``; ``source`` is the file under derive/ that builds the pencil
+def render(pencil: Pencil, sources: list[str]) -> str:
+    """Source of ``generated/models/<pencil.name>.py``; ``sources`` are the files under derive/ that build the pencil
     (it enters the provenance hash with the engine's files)."""
     eq = pencil.equations()
     taken = sorted(str(q) for q in pencil.parameters if str(q) in _RESERVED or str(q).startswith("_"))
@@ -197,7 +197,7 @@ def render(pencil: Pencil, source: str) -> str:
         symbol, start = pencil.continuation
         cont = (pencil.parameters.index(symbol), complex(start) if isinstance(start, complex) else float(start))
     text = _PRELUDE.format(
-        header=header(SOURCES + [source], f"pencil {pencil.name}"),
+        header=header(SOURCES + sources, f"pencil {pencil.name}"),
         name=pencil.name,
         doc=pencil.doc or "(no description)",
         unknowns=", ".join(s.name for s in eq.unknowns),

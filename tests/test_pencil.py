@@ -6,6 +6,7 @@ import pytest
 import sympy as sp
 
 from derive import model_code
+from derive.build import model_sources
 from derive.models import MODELS, ridge
 from derive.pencil import EV, SIGMA, Mean, Pencil, atoms, check_identity
 
@@ -174,16 +175,20 @@ def test_deterministic_blocks_are_checked():
 
 
 def test_emitted_modules_name_their_parameters_and_hash_their_model_file():
-    text = model_code.render(ridge.build(), "models/ridge.py")
+    text = model_code.render(ridge.build(), ["models/ridge.py"])
     assert "derive/models/ridge.py" in text.splitlines()[0]
     assert "    lam = p[0]\n" in text and "p = (lam, psi_n, noise); s: unused" in text
-    other = model_code.render(ridge.build(), "models/rfdsm.py")
+    other = model_code.render(ridge.build(), ["models/rfdsm.py"])
     assert other.splitlines()[2] != text.splitlines()[2]  # the source hash covers the model file
-    spectral = model_code.render(deformed_pencil(), "models/ridge.py")
+    spectral = model_code.render(deformed_pencil(), ["models/ridge.py"])
     assert "SPECTRAL = True" in spectral and "for k in range(0, atoms.size, 2):" in spectral
     bad = Pencil("bad", sizes={"u": 1, "w": 1}, parameters=[sp.Symbol("s")])
     bad.gaussian("u", "w", "W", sp.Symbol("s"))
     bad.constant("u", "u", 1)
     bad.constant("w", "w", -1)
     with pytest.raises(ValueError, match="taken by the generated code"):
-        model_code.render(bad, "models/ridge.py")
+        model_code.render(bad, ["models/ridge.py"])
+    # A pencil built on another model file's pieces is hashed with that file too (transitively).
+    assert model_sources("derive.models.ridge") == ["models/ridge.py"]
+    assert model_sources("derive.models.rfdsm_resolvent") == [
+        "models/rfdsm.py", "models/rfdsm_resolvent.py", "models/rfdsm_spectrum.py"]

@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from derive.models.rfdsm import physical
 from derive.pencil import EV, SIGMA, Pencil, matrix_function
 
 # The symbols of derive/models/rfdsm.py, and q; defined here so that this file alone fixes the generated modules (it is
@@ -63,20 +64,6 @@ _CONTINUATION = (lam, 1e4)
 _CHECK = {"lam": 0.3, "psi_n": 0.5, "psi_p": 0.75, "m": 3, "h": 0.4, "q": 1.3, "mu1": 0.6, "mustar2": 0.2,
           "kappa": 0.45, "zeta": 0.0}
 _CHECK_ZETA = dict(_CHECK, zeta=0.15)
-
-
-def _physical(P: Pencil, baseline) -> None:
-    """The conditions of derive/models/rfdsm.py's ``_physical``, with the baseline ``C_t`` for ``a²``."""
-    r, dr = P.g("u", "u"), P.dg("u", "u", lam)
-    train_ridge, train, test = (P.observables[k] for k in ("train_ridge", "train", "test"))
-    P.condition(r, r)
-    P.condition(1 - lam * r, 1)
-    P.condition(-dr - r**2, r**2)
-    P.condition(r + lam * dr, r)
-    P.condition(train, train_ridge)
-    P.condition(train_ridge - train, train_ridge)
-    P.condition(1 - train_ridge, 1)
-    P.condition(test - baseline, test)
 
 
 def _a(q_: dict) -> float:
@@ -155,7 +142,7 @@ def build_infinite() -> Pencil:
     P.observable("train", -g + lam * g_lam)
     P.observable("test", test)
     P.observable("score", (test - (1 - h * P.mean(1 / sigma_t))) / h)
-    _physical(P, 1 - h * P.mean(1 / sigma_t))
+    physical(P, 1 - h * P.mean(1 / sigma_t))
     for params in (_CHECK, _CHECK_ZETA):
         P.identity(("u", "u"), _infinite_resolvent, params)
         P.identity(("wp", "wp"), _infinite_wp, params)
@@ -234,7 +221,7 @@ def build_finite() -> Pencil:
     P.observable("train", (-g + lam * P.dg("ep", "ep", lam)) / norm)
     P.observable("test", test)
     P.observable("score", (test - (1 - h * P.mean(1 / (a**2 * EV + h)))) / h)
-    _physical(P, 1 - h * P.mean(1 / (a**2 * EV + h)))
+    physical(P, 1 - h * P.mean(1 / (a**2 * EV + h)))
     for params in (_CHECK, _CHECK_ZETA):
         P.identity(("u", "u"), _finite_resolvent, params)
     P.identity(("ep", "ep"), _finite_targets, _CHECK)

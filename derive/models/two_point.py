@@ -81,7 +81,7 @@ def _cross_eta(pencil: Pencil, index: dict) -> tuple[sp.Matrix, list[tuple[str, 
     return eta.applyfunc(sp.expand), read
 
 
-def render(pencil: Pencil, block: tuple[str, str], combine, source: str) -> str:
+def render(pencil: Pencil, block: tuple[str, str], combine, sources: list[str]) -> str:
     """Source of ``generated/pairs/<pencil.name>.py``; ``combine(pencil, one, two) -> (offset, scale)`` gives the
     observable from ``X``, with ``one``/``two`` mapping a ``g`` symbol of the pencil to its value in copy 1/2."""
     eq = pencil.equations()
@@ -151,7 +151,7 @@ def render(pencil: Pencil, block: tuple[str, str], combine, source: str) -> str:
     options = 'cache=True, error_model="numpy"' + (', fastmath={"reassoc"}' if spectral else "")
     body = _body("out", exprs, (len(exprs),), "x.dtype", parameters, fixed, local) + "    return out\n"
     text = _PRELUDE.format(
-        header=header(SOURCES + [source, "models/two_point.py"], f"pair {pencil.name} {block}"),
+        header=header(SOURCES + sources + ["models/two_point.py"], f"pair {pencil.name} {block}"),
         name=pencil.name,
         block=f"({b}, {c})",
         unknowns=", ".join(u.name for u in eq.unknowns),
