@@ -21,7 +21,6 @@ from rfdsm.simulation.expectations import (
     mehler_order,
     ShiftedHermite,
     mehler_sum,
-    needed_coefficients,
 )
 from rfdsm.simulation.ridge import averaged_moments, features, fit, sampled_moments, train_errors
 from rfdsm.curves import learning_curve as learning_curve_api
@@ -46,29 +45,32 @@ def _relu_hermite(mu, sigma, order):
 
 
 def shifted_hermite(rho, mu, sigma, order):
-    """Every order ``≤ order`` of ``ShiftedHermite`` and the second moments."""
+    """Every order ``≤ order`` of ``ShiftedHermite``, ``(order + 1, p, n)``, and the object."""
     shifted = ShiftedHermite(rho, mu, sigma, order)
-    return shifted.coefficients(0, order), shifted.second()
+    return np.array([shifted.coefficients(j, np.empty(mu.shape)) for j in range(order + 1)]), shifted
 
 
 def test_shifted_hermite_coefficients_are_exact():
     """Taylor shifts from quadrature nodes vs the ReLU closed forms (kink anywhere, points far from and next to the
-    nodes) and vs tanh's generated ``hermite``: 1e-10."""
+    nodes) and vs tanh's generated ``hermite``: 1e-10. Their means and mean squares over the points, summed by the
+    moments of the offsets at each node, equal those of the Taylor shifts evaluated at every point (1e-14), and the
+    mean second moment the closed form's (1e-12)."""
     rng = np.random.default_rng(1)
     mu = rng.normal(0, 3, (60, 40))
     sigma = rng.uniform(0.2, 1.5, 60)
-    coefficients, second = shifted_hermite(load("relu").rho, mu, sigma, 30)
-    for k in range(60):
-        for i in range(40):
-            assert np.max(np.abs(coefficients[:, k, i] - _relu_hermite(mu[k, i], sigma[k], 30))) < 1e-10
-            m, s = mu[k, i], sigma[k]
-            exact = (m * m + s * s) * norm.cdf(m / s) + m * s * norm.pdf(m / s)
-            assert second[k, i] == pytest.approx(exact, abs=1e-12)
+    coefficients, shifted = shifted_hermite(load("relu").rho, mu, sigma, 30)
+    exact = np.array([[_relu_hermite(mu[k, i], sigma[k], 30) for i in range(40)] for k in range(60)]).transpose(2, 0, 1)
+    assert np.max(np.abs(coefficients - exact)) < 1e-10
+    assert np.max(np.abs(shifted.means - coefficients.mean(axis=2))) < 1e-14
+    assert np.max(np.abs(shifted.powers - (coefficients**2).mean(axis=2))) < 1e-14
+    ratio = mu / sigma[:, None]
+    second = (mu**2 + sigma[:, None] ** 2) * norm.cdf(ratio) + mu * sigma[:, None] * norm.pdf(ratio)
+    assert np.max(np.abs(shifted.second - second.mean(axis=1))) < 1e-12
     tanh = load("tanh")
-    coefficients, second = shifted_hermite(tanh.rho, np.zeros((1, 1)), np.array([math.sqrt(1.7)]), 30)
+    coefficients, shifted = shifted_hermite(tanh.rho, np.zeros((1, 1)), np.array([math.sqrt(1.7)]), 30)
     expected = tanh.hermite(1.7, 30) / np.sqrt([float(math.factorial(j)) for j in range(31)])
     assert np.max(np.abs(coefficients[:, 0, 0] - expected)) < 1e-10
-    assert second[0, 0] == pytest.approx(tanh.moments(1.7)[2], abs=1e-11)
+    assert shifted.second[0] == pytest.approx(tanh.moments(1.7)[2], abs=1e-11)
 
 
 def test_feature_kernel_paths_agree():
@@ -84,9 +86,9 @@ def test_feature_kernel_paths_agree():
     for k, l in pairs:
         assert K[k, l] == pytest.approx(tanh.kernel(gamma[k, l], q[k], q[l]), abs=1e-10)
     relu = load("relu")
-    coefficients, second = shifted_hermite(relu.rho, np.zeros((80, 1)), np.sqrt(q), mehler_order(gamma))
     K = feature_kernel(relu, q, gamma, relu.row_moments(q)[2])
-    assert np.max(np.abs(mehler_sum(coefficients, gamma, second[:, 0]) - K)) < 1e-9
+    U = mehler_sum(ShiftedHermite(relu.rho, np.zeros((80, 1)), np.sqrt(q), mehler_order(gamma)), gamma)
+    assert np.max(np.abs(U - K)) < 1e-9
 
 
 @pytest.mark.parametrize("activation, t", [("tanh", 0.01), ("tanh", 1.0), ("relu", 0.3), ("sign", 0.3)])
@@ -100,11 +102,10 @@ def test_shifted_mehler_sum_stops_each_pair_within_tolerance(activation, t):
     q, gamma = correlations(W)
     sigma, mu = np.sqrt(-math.expm1(-2 * t) * q), math.exp(-t) * W @ X.T / math.sqrt(d)
     order = mehler_order(gamma)
-    coefficients, second = shifted_hermite(load(activation).rho, mu, sigma, order + 6)
+    coefficients, _ = shifted_hermite(load(activation).rho, mu, sigma, order + 6)
     full = np.triu(gamma) ** np.arange(order + 7)[:, None, None]
     reference = np.einsum("jkl,jki,jli->kl", full, coefficients, coefficients) / n
-    coefficients, diagonal = needed_coefficients(ShiftedHermite(load(activation).rho, mu, sigma, order), gamma)
-    U = mehler_sum(coefficients, gamma, diagonal)
+    U = mehler_sum(ShiftedHermite(load(activation).rho, mu, sigma, order), gamma)
     scale = np.sqrt(np.outer(np.diag(U), np.diag(U)))
     upper = np.triu_indices(p, 1)
     assert np.max(np.abs(U - reference)[upper] / scale[upper]) < MEHLER_TOL

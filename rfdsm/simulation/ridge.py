@@ -31,7 +31,7 @@ from numba import vectorize
 from scipy.linalg import cho_factor, cho_solve
 from scipy.linalg.blas import dgemm, dsyrk
 
-from rfdsm.simulation.expectations import ShiftedHermite, mehler_order, mehler_sum, needed_coefficients
+from rfdsm.simulation.expectations import ShiftedHermite, mehler_order, mehler_sum
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ def averaged_moments(rho, W: np.ndarray, X: np.ndarray, a: float, h: float, q: n
     d = W.shape[1]
     sigma = np.sqrt(h * q)
     mu = dgemm(a / math.sqrt(d), X.T, W.T, trans_a=1).T  # μ_ki = a w_k·x_i/√d, features × points, C order
-    coefficients, diagonal = needed_coefficients(ShiftedHermite(rho, mu, sigma, mehler_order(gamma)), gamma)
-    U = mehler_sum(coefficients, gamma, diagonal)
-    slope = coefficients[1].mean(axis=1) / sigma
+    shifted = ShiftedHermite(rho, mu, sigma, mehler_order(gamma))
+    U = mehler_sum(shifted, gamma)
+    slope = shifted.means[1] / sigma
     V = (slope[:, None] / math.sqrt(d)) * W
     return Moments(U, V, float(d))
 
