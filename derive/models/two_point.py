@@ -56,11 +56,11 @@ def terms(x, p, s):
     x = (unknowns at z1, unknowns at z2); p = {p_doc}; s: the spectral law of Σ, rows (ev, weight)."""
 {body}
 
-@numba.njit({options})
+@numba.njit({options}, parallel=True)
 def batch(X, P, s):
-    """``terms`` at every row of ``X`` (unknowns of both copies) and ``P`` (parameters)."""
+    """``terms`` at every row of ``X`` (unknowns of both copies) and ``P`` (parameters), the rows in parallel."""
     out = numpy.empty((X.shape[0], {size}), dtype=X.dtype)
-    for i in range(X.shape[0]):
+    for i in numba.prange(X.shape[0]):
         out[i] = terms(X[i], P[i], s)
     return out
 '''
