@@ -8,10 +8,8 @@ Each simulated point trains the real score on n digits drawn without replacement
 measures the test error on the 299 held-out ones (Monte Carlo over images and noises, rfdsm.simulate). The same
 points are simulated on the Gaussian twin, ``N(0, Σ)`` with the digits' Σ, at the same d = 64: its gap to the theory
 is the finite-size part, and the gap between the digits and the twin is what real images add. The twin's test errors
-are Monte Carlo over fresh Gaussian test points like the digits' (``SampledGaussian``): the exact Gaussian expectations
-need the rows of ``W Σ_t^{1/2}`` to be nearly uncorrelated, and with the digits' spectrum at d = 64 they are not
-(max |γ| = 0.78 at p = 256). Bottom row: the relative gaps. Writes ``digits_curves.png`` and ``digits_curves.txt`` (every point: theory, simulation ± SE, relative
-gap and gap in standard errors).
+are exact Gaussian expectations (rfdsm.simulation.errors). Bottom row: the relative gaps. Writes ``digits_curves.png``
+and ``digits_curves.txt`` (every point: theory, simulation ± SE, relative gap and gap in standard errors).
 """
 
 from __future__ import annotations
@@ -31,28 +29,10 @@ from tqdm.auto import tqdm  # noqa: E402
 
 import rfdsm  # noqa: E402
 from rfdsm.data import Digits, Gaussian  # noqa: E402
-from rfdsm.data.gaussian import GaussianLaw  # noqa: E402
 
 D = 64
 #: Errors drawn and reported.
 ERRORS = ("test", "train")
-
-
-class SampledLaw(GaussianLaw):
-    """``N(0, Σ)`` whose test and score errors the simulation takes as means over test points."""
-
-    gaussian = False
-
-
-class SampledGaussian(Gaussian):
-    """``Gaussian`` simulated through ``SampledLaw``."""
-
-    def realise(self, rng, d):
-        law = super().realise(rng, d)
-        return SampledLaw(law.eigenvalues, law.basis)
-
-    def __repr__(self) -> str:
-        return f"SampledGaussian({super().__repr__()})"
 
 
 def points(data, activation, t, psi_n, psi_p, m, lam, seeds, seed) -> dict:
@@ -86,7 +66,7 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     m = math.inf if args.m == "inf" else int(args.m)
     digits = Digits()
-    twin = SampledGaussian(digits.eigenvalues(D))
+    twin = Gaussian(digits.eigenvalues(D))
     sweeps = {"psi_p": (np.full(len(args.psi_p), args.at_psi_n), np.array(args.psi_p)),
               "psi_n": (np.array(args.psi_n), np.full(len(args.psi_n), args.at_psi_p))}
     fig, axes = plt.subplots(2, 2, figsize=(WIDTH, 4.6), sharex="col", height_ratios=(3, 2), layout="constrained")

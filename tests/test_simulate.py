@@ -91,6 +91,25 @@ def test_feature_kernel_paths_agree():
     assert np.max(np.abs(U - K)) < 1e-9
 
 
+def test_feature_kernel_takes_nearly_parallel_rows_by_quadrature():
+    """Rows with |γ| > GAMMA_MAX (what a strongly anisotropic Σ_t gives at small d): the kernel of a quadrature
+    activation equals the 2-D quadrature ``kernel`` at every pair (1e-10), the close pairs included; the Mehler
+    expectations of ``m = ∞`` training still refuse such rows."""
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((30, 40))
+    W[1] = W[0] + 0.2 * rng.standard_normal(40)  # γ ≈ 0.98
+    W[5] = -W[4] + 0.6 * rng.standard_normal(40)  # γ ≈ −0.85
+    q, gamma = correlations(W)
+    assert abs(gamma[0, 1]) > 0.95 and -0.95 < gamma[4, 5] < -0.75
+    tanh = load("tanh")
+    assert not tanh.EXACT
+    K = feature_kernel(tanh, q, gamma, tanh.row_moments(q)[2])
+    for k, l in zip(*np.triu_indices(30, 1)):
+        assert K[k, l] == pytest.approx(tanh.kernel(gamma[k, l], q[k], q[l]), abs=1e-10)
+    with pytest.raises(ValueError, match=r"^d: rows of W are too correlated"):
+        mehler_order(gamma)
+
+
 @pytest.mark.parametrize("activation, t", [("tanh", 0.01), ("tanh", 1.0), ("relu", 0.3), ("sign", 0.3)])
 def test_shifted_mehler_sum_stops_each_pair_within_tolerance(activation, t):
     """Per-pair orders (from |γ| and the coefficient tails; only the orders some pair needs are computed) against every

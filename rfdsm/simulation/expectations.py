@@ -8,7 +8,8 @@ Rows ``w_k`` of ``W`` give pre-activation variances ``q_k = ‖w_k‖²/d`` and 
     K_kl = E ρ(u_k) ρ(u_l) = kernel(γ_kl, q_k, q_l)                      (closed form, EXACT activations)
          = Σ_j c_j(q_k) c_j(q_l) γ_kl^j / j!   (k ≠ l),   K_kk = ‖ρ‖²(q_k)  (Mehler, quadrature activations)
 
-with ``c_j(q) = E[ρ(√q g) He_j(g)]`` from the generated module's ``hermite``.
+with ``c_j(q) = E[ρ(√q g) He_j(g)]`` from the generated module's ``hermite``; the pairs with ``|γ_kl| > GAMMA_MAX``,
+where the Mehler series converges too slowly, take the generated two-dimensional quadrature ``kernel``.
 
 *Shifted kernel* (``m = ∞``: expectation over the noise ``z`` at a fixed data point ``x``): ``u = μ + √h W z/√d`` with
 means ``μ_k = a w_k·x/√d`` and covariance ``h Q``, so with ``σ_k = √(h q_k)`` and ``c_j(μ, σ) = E[ρ(μ + σ g) He_j(g)]``
@@ -87,26 +88,43 @@ def correlations(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
-def _largest_off_diagonal(gamma):
-    """``max_{k<l} |Γ_kl|`` (0 for a 1×1 matrix)."""
-    largest = 0.0
+def _largest_off_diagonal(gamma, limit):
+    """``max |Γ_kl|`` over the pairs ``k < l`` with ``|Γ_kl| ≤ limit`` (0 if none), and the pairs beyond ``limit``
+    (two index arrays)."""
+    largest, beyond = 0.0, 0
     for l in range(gamma.shape[0]):
         for k in range(l):
-            largest = max(largest, abs(gamma[k, l]))
-    return largest
+            size = abs(gamma[k, l])
+            if size > limit:
+                beyond += 1
+            else:
+                largest = max(largest, size)
+    first, second = np.empty(beyond, dtype=np.int64), np.empty(beyond, dtype=np.int64)
+    beyond = 0
+    for l in range(gamma.shape[0]):
+        for k in range(l):
+            if abs(gamma[k, l]) > limit:
+                first[beyond], second[beyond] = k, l
+                beyond += 1
+    return largest, first, second
+
+
+def _order(largest: float) -> int:
+    """Least ``J ≥ 1`` with ``largest^{J+1} ≤ MEHLER_TOL``."""
+    if largest == 0.0:
+        return 1
+    return max(1, math.ceil(math.log(MEHLER_TOL) / math.log(largest)) - 1)
 
 
 def mehler_order(gamma: np.ndarray) -> int:
     """Least ``J`` with ``γ_max^{J+1} ≤ MEHLER_TOL``, ``γ_max`` the largest off-diagonal ``|Γ_kl|`` (upper triangle)."""
-    gmax = _largest_off_diagonal(gamma)
+    gmax = _largest_off_diagonal(gamma, math.inf)[0]
     if gmax > GAMMA_MAX:
         raise ValueError(
             f"d: rows of W are too correlated at this size (max |γ| = {gmax:.2f} > {GAMMA_MAX}) for the exact Mehler "
             "expectations; use a larger d (≥ 50 is safe)"
         )
-    if gmax == 0.0:
-        return 1
-    return max(1, math.ceil(math.log(MEHLER_TOL) / math.log(gmax)) - 1)
+    return _order(gmax)
 
 
 @njit(cache=True)
@@ -125,12 +143,19 @@ def _mehler_pairs(coefficients, gamma, out):
 
 def feature_kernel(module, q: np.ndarray, gamma: np.ndarray, norm2: np.ndarray) -> np.ndarray:
     """Upper triangle of ``K_kl = E ρ(u_k) ρ(u_l)`` for ``u ~ N(0, Q)`` (see the module docstring for the two cases),
-    with the diagonal ``K_kk = ‖ρ‖²(q_k) = norm2[k]`` (``module.row_moments(q)[2]``)."""
+    with the diagonal ``K_kk = ‖ρ‖²(q_k) = norm2[k]`` (``module.row_moments(q)[2]``).
+
+    Quadrature activations take the Mehler sum for the pairs with ``|γ_kl| ≤ GAMMA_MAX`` and the generated
+    two-dimensional quadrature ``module.kernel`` (certified at every γ) for the few beyond: rows nearly parallel, which a
+    strongly anisotropic ``Σ_t`` gives at small d (the features ``W Σ_t^{1/2} y``)."""
     K = np.zeros_like(gamma)
     if module.EXACT:
         module.kernel_upper(q, gamma, K)
     else:
-        _mehler_pairs(module.hermite_rows(q, mehler_order(gamma)), gamma, K)
+        largest, first, second = _largest_off_diagonal(gamma, GAMMA_MAX)
+        _mehler_pairs(module.hermite_rows(q, _order(largest)), gamma, K)
+        for k, l in zip(first, second):
+            K[k, l] = module.kernel(gamma[k, l], q[k], q[l])
     np.fill_diagonal(K, norm2)
     return K
 
