@@ -399,34 +399,33 @@ class ShiftedHermite:
     """
 
     def __init__(self, rho, mu: np.ndarray, sigma: np.ndarray, order: int):
-        self.mu = np.ascontiguousarray(mu)
-        self.sigma = np.asarray(sigma, dtype=float)
-        self.order = order
-        self._lowest, highest = _node_range(self.mu, self.sigma)
-        count = int((highest - self._lowest).max()) + 1
-        nodes = (self._lowest + np.arange(count)[:, None]) * (STEP * self.sigma)  # count × p
+        mu, sigma = np.ascontiguousarray(mu), np.asarray(sigma, dtype=float)
+        self.shape, self.order = mu.shape, order
+        lowest, highest = _node_range(mu, sigma)
+        count = int((highest - lowest).max()) + 1
+        nodes = (lowest + np.arange(count)[:, None]) * (STEP * sigma)  # count × p
         self._terms = np.array([taylor_terms(j) for j in range(order + 1)])
         top, square_top = order + self._terms[-1] - 1, taylor_terms(0) - 1  # the terms needed grow with the order
-        table = np.empty((top + 1, count, self.sigma.size))
-        squares = np.empty((square_top + 1, count, self.sigma.size))
+        table = np.empty((top + 1, count, sigma.size))
+        squares = np.empty((square_top + 1, count, sigma.size))
         for start in range(0, count, BLOCK):
             block = np.ascontiguousarray(nodes[start : start + BLOCK])
-            values = _points(block, self.sigma)
+            values = _points(block, sigma)
             _apply(rho, values)
-            table[:, start : start + BLOCK], squares[:, start : start + BLOCK] = _project(block, self.sigma, values, top,
+            table[:, start : start + BLOCK], squares[:, start : start + BLOCK] = _project(block, sigma, values, top,
                                                                                           square_top)
         # feature, order, node: the rows a feature reads are contiguous
         self._table = np.ascontiguousarray(table.transpose(2, 0, 1))
         j, r = np.arange(order + 1)[:, None], np.arange(self._terms[-1])[None, :]
         self._weights = np.exp(0.5 * (gammaln(j + r + 1) - gammaln(j + 1)) - gammaln(r + 1))
-        self._order, self._offset, self._start = _runs(self.mu, self.sigma, self._lowest, count)
+        self._sorted, self._offset, self._start = _runs(mu, sigma, lowest, count)
         self.means, self.powers, self.second = _averages(
             self._table, self._weights, self._terms, np.ascontiguousarray(squares.transpose(2, 0, 1)),
             np.exp(-0.5 * gammaln(np.arange(square_top + 1.0) + 1.0)), self._offset, self._start)
 
     def coefficients(self, j: int, out: np.ndarray) -> np.ndarray:
         """``ĉ_j`` at every feature and point, written into ``out`` (``p × n``, C order) and returned."""
-        _shift(self._table, self._weights, self._terms, self._order, self._offset, self._start, j, out)
+        _shift(self._table, self._weights, self._terms, self._sorted, self._offset, self._start, j, out)
         return out
 
 
@@ -519,7 +518,7 @@ def mehler_sum(shifted: ShiftedHermite, gamma: np.ndarray) -> np.ndarray:
     the two, counted in multiply-adds with SYRK's ``SYRK_ADVANTAGE``. One order's ``C_j`` is held at a time: a fresh
     ``(orders, p, n)`` array (400 MB at d = 1000) cost more in page faults than its Taylor shifts.
     """
-    p, n = shifted.mu.shape
+    p, n = shifted.shape
     needed, counts = _pair_orders(gamma, *order_roots(shifted.powers, shifted.second))
     levels = np.arange(counts.size)
     sparse = np.array([np.sum(counts * np.maximum(levels - J, 0)) for J in levels])
